@@ -45,4 +45,10 @@ d = { 'settings': { 'branch': 'main',
                                  'speechnb.models.load_llm': ('models.html#load_llm', 'speechnb/models.py'),
                                  'speechnb.models.package_dir': ('models.html#package_dir', 'speechnb/models.py'),
                                  'speechnb.models.resolve_llm_path': ('models.html#resolve_llm_path', 'speechnb/models.py')},
-            'speechnb.nlp': {'speechnb.nlp.load_spacy': ('nlp.html#load_spacy', 'speechnb/nlp.py')}}}
+            'speechnb.nlp': {'speechnb.nlp.load_spacy': ('nlp.html#load_spacy', 'speechnb/nlp.py')},
+            'speechnb.reporting': { 'speechnb.reporting.git_commit': ('reporting.html#git_commit', 'speechnb/reporting.py'),
+                                    'speechnb.reporting.load_config': ('reporting.html#load_config', 'speechnb/reporting.py'),
+                                    'speechnb.reporting.record_artefact': ('reporting.html#record_artefact', 'speechnb/reporting.py'),
+                                    'speechnb.reporting.run_dir': ('reporting.html#run_dir', 'speechnb/reporting.py'),
+                                    'speechnb.reporting.save_figure': ('reporting.html#save_figure', 'speechnb/reporting.py'),
+                                    'speechnb.reporting.save_table': ('reporting.html#save_table', 'speechnb/reporting.py')}}}
