@@ -10,7 +10,7 @@ setup:
 
 ## the whole test suite: library notebooks under nbdev's test runner, plus plain pytest tests
 test: setup
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n 2 --dist worksteal --durations=15 tests
 
 ## the main job on the embedded offline defaults (no hub, no GPU)
 reproduce: setup
@@ -18,6 +18,10 @@ reproduce: setup
 
 smoke: setup
 	$(BIN)/speechnb reproduce --profile smoke
+
+## the docs site, offline, into _docs/ (nbdev's processed notebooks + API reference + reports)
+docs: setup
+	$(BIN)/python scripts/build_docs.py
 
 export: setup
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean

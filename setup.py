@@ -24,7 +24,7 @@ setuptools.setup(
     python_requires=">=" + cfg["min_python"],
     packages=setuptools.find_packages(include=["speechnb", "speechnb.*"]),
     include_package_data=True,
-    package_data={"speechnb": ["assets/*"]},
+    package_data={"speechnb": ["assets/*", "assets/*/*"]},
     install_requires=requirements,
     extras_require={"dev": dev_requirements},
     entry_points={"console_scripts": console_scripts, "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},

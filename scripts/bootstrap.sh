@@ -7,13 +7,15 @@ cd "$(dirname "$0")/.."
 VENV=${SPEECHNB_VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 TORCH_VERSION=2.13.0   # the CPU wheel on these machines; a loose spec pulls a multi-GB CUDA build
-SYSTEM_TOOLS=(espeak-ng sox)
+# command -> Debian package: eSpeak NG speaks, sox converts audio, chromium (+ its driver) runs the
+# browser tests of the annotation app and the docs site.
+declare -A SYSTEM_TOOLS=([espeak-ng]=espeak-ng [sox]=sox [chromium]=chromium [chromedriver]=chromium-driver)
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 # --- system tools (eSpeak NG speaks, sox converts audio) ---
 missing=()
-for tool in "${SYSTEM_TOOLS[@]}"; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+for tool in "${!SYSTEM_TOOLS[@]}"; do command -v "$tool" >/dev/null 2>&1 || missing+=("${SYSTEM_TOOLS[$tool]}"); done
 if ((${#missing[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     log "installing system packages: ${missing[*]}"

@@ -69,7 +69,7 @@ def speak(text: str, # what to say
         raise SpeechnbError(f"sox failed: {sox.stderr.decode(errors='replace').strip()[:200]}")
     return np.frombuffer(sox.stdout, dtype="<f4").astype(np.float32)
 
-# %% ../nbs/03_audio.ipynb 15
+# %% ../nbs/03_audio.ipynb 16
 def resample(samples: np.ndarray, # 1-D float samples
              source_rate: int, # their sampling rate
              target_rate: int = SAMPLE_RATE, # the rate wanted

@@ -57,7 +57,7 @@ def cache_dir(sub: str = "", # sub-folder, e.g. "models"
     hint = "cache directory (set SPEECHNB_CACHE to change it)"
     return ensure_writable_dir(base / sub if sub else base, hint)
 
-# %% ../nbs/00_core.ipynb 14
+# %% ../nbs/00_core.ipynb 15
 @contextlib.contextmanager
 def atomic_write(path: str | Path, # final file
                  mode: str = "w", # "w" for text, "wb" for bytes
@@ -78,7 +78,7 @@ def atomic_write(path: str | Path, # final file
             os.unlink(tmp)
         raise
 
-# %% ../nbs/00_core.ipynb 17
+# %% ../nbs/00_core.ipynb 18
 def read_jsonl(path: str | Path, # JSONL file, one object per line
                required: Iterable[str] = (), # fields every row must have
               ) -> list[dict]:
@@ -108,7 +108,7 @@ def read_jsonl(path: str | Path, # JSONL file, one object per line
             rows.append(row)
     return rows
 
-# %% ../nbs/00_core.ipynb 18
+# %% ../nbs/00_core.ipynb 19
 def write_jsonl(path: str | Path, # output file
                 rows: Iterable[dict], # records to write
                ) -> Path:
@@ -118,7 +118,7 @@ def write_jsonl(path: str | Path, # output file
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return Path(path)
 
-# %% ../nbs/00_core.ipynb 19
+# %% ../nbs/00_core.ipynb 20
 def append_jsonl(path: str | Path, # file to extend
                  rows: Iterable[dict], # records to append
                 ) -> int:
@@ -137,7 +137,7 @@ def append_jsonl(path: str | Path, # file to extend
             count += 1
     return count
 
-# %% ../nbs/00_core.ipynb 22
+# %% ../nbs/00_core.ipynb 23
 def content_hash(*parts: Any, # strings, bytes, paths or JSON-serialisable values
                  length: int = 16, # hex digits to keep
                 ) -> str:
@@ -156,7 +156,7 @@ def content_hash(*parts: Any, # strings, bytes, paths or JSON-serialisable value
         digest.update(data)
     return digest.hexdigest()[:length]
 
-# %% ../nbs/00_core.ipynb 25
+# %% ../nbs/00_core.ipynb 26
 def _deep_merge(base: dict, update: dict) -> dict:
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):

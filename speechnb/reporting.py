@@ -40,7 +40,7 @@ def load_config(profile: str, # smoke | default | full
         raise SpeechnbError(f"{path}: expected a mapping of settings at the top level")
     return config
 
-# %% ../nbs/07_reporting.ipynb 8
+# %% ../nbs/07_reporting.ipynb 9
 def run_dir(profile: str, # smoke | default | full
             root: str | Path | None = None, # project root
            ) -> Path:
@@ -49,7 +49,7 @@ def run_dir(profile: str, # smoke | default | full
     path.mkdir(parents=True, exist_ok=True)
     return path
 
-# %% ../nbs/07_reporting.ipynb 10
+# %% ../nbs/07_reporting.ipynb 11
 def git_commit(root: str | Path | None = None) -> str:
     "The current git commit (with '+dirty' when the tree has changes), or 'unknown'."
     root = Path(root or project_root())
@@ -76,7 +76,7 @@ def record_artefact(reports_dir: str | Path, # the reports folder holding manife
     with atomic_write(manifest_path) as handle:
         json.dump(manifest, handle, indent=2, sort_keys=True)
 
-# %% ../nbs/07_reporting.ipynb 11
+# %% ../nbs/07_reporting.ipynb 12
 def save_figure(fig, # a matplotlib Figure
                 reports_dir: str | Path, # reports folder; the figure goes to its figures/ sub-folder
                 name: str, # file stem, e.g. "filter_by_category"

@@ -7,21 +7,23 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def _git_state():
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-    diff = subprocess.run(["git", "diff"], cwd=ROOT, capture_output=True, text=True).stdout
-    return status, diff
+def _snapshot(root: Path) -> dict:
+    files = list((root / "speechnb").glob("*.py")) + list((root / "nbs").rglob("*.ipynb"))
+    return {str(p.relative_to(root)): p.read_bytes() for p in files if ".ipynb_checkpoints" not in str(p)}
 
 
-def test_export_and_clean_leave_the_tree_unchanged():
-    if not (ROOT / ".git").exists():
-        import pytest; pytest.skip("not a git checkout")
-    before = _git_state()
+def test_export_and_clean_leave_the_tree_unchanged(tmp_path):
+    """nbdev_export and nbdev_clean, run on a copy (tests run in parallel), change no file."""
+    import shutil
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "data", "reports", "_docs", "_proc", "__pycache__"))
+    before = _snapshot(copy)
     for tool in ("nbdev_export", "nbdev_clean"):
-        done = subprocess.run([str(BIN / tool)], cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run([str(BIN / tool)], cwd=copy, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-    after = _git_state()
-    assert before == after, "nbdev_export / nbdev_clean changed files: run `make export` and commit\n" + after[0]
+    after = _snapshot(copy)
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    assert not changed, f"nbdev_export / nbdev_clean change {changed}: run `make export` and commit"
 
 
 def test_ci_runs_the_readme_test_command():
@@ -34,3 +36,18 @@ def test_cli_errors_are_one_line():
     done = subprocess.run([str(BIN / "speechnb"), "no-such-command"], capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.startswith("speechnb: error: unknown command") and "Traceback" not in done.stderr
+
+
+def test_notebooks_are_tidy():
+    """Imports in their own cells (nbdev's docs build executes import cells), the python3 kernel, no editor metadata."""
+    notebooks = [str(p) for p in sorted((ROOT / "nbs").rglob("*.ipynb")) if ".ipynb_checkpoints" not in str(p)]
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "tidy_notebooks.py"), "--check", *notebooks],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, "run scripts/tidy_notebooks.py on:\n" + done.stdout
+
+
+def test_experiment_notebooks_declare_the_pipeline_parameters():
+    import papermill
+    for notebook in sorted((ROOT / "nbs").glob("*/*.ipynb")):
+        declared = papermill.inspect_notebook(str(notebook))
+        assert {"profile", "run_dir", "reports_dir"} <= set(declared), f"{notebook.name}: parameters cell lacks a pipeline parameter"

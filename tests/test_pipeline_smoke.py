@@ -1,0 +1,41 @@
+"""The whole experiment pipeline runs under the `smoke` profile, writes its reports, and a second run skips everything."""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEECHNB = str(Path(sys.executable).parent / "speechnb")
+
+
+def _reproduce(run_dir, reports_dir, *extra):
+    done = subprocess.run([SPEECHNB, "reproduce", "--profile", "smoke", "--run-dir", str(run_dir),
+                           "--reports-dir", str(reports_dir), *extra], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return done.stdout
+
+
+def test_smoke_pipeline_end_to_end(tmp_path):
+    run_dir, reports = tmp_path / "run", tmp_path / "reports"
+    started = time.time()
+    first = _reproduce(run_dir, reports)
+    print(first, f"smoke pipeline: {time.time() - started:.0f} s")
+    assert ": absent" not in first, first  # every step of the pipeline exists
+    metrics = json.loads((reports / "metrics.json").read_text())
+    for section in ("filter", "generate", "analyze", "reward_model", "dpo", "distill"):
+        assert section in metrics, f"no {section!r} numbers in metrics.json"
+    figures = list((reports / "figures").glob("*.png"))
+    assert figures and all((reports / "figures" / f"{f.stem}.pdf").is_file() for f in figures)
+    tables = list((reports / "tables").glob("*.csv"))
+    assert tables and all((reports / "tables" / f"{t.stem}.md").is_file() and (reports / "tables" / f"{t.stem}.tex").is_file() for t in tables)
+    manifest = json.loads((reports / "manifest.json").read_text())
+    assert all(f"figures/{f.name}" in manifest for f in figures)
+    assert (reports / "executed").is_dir() and (reports / "tables" / "headline.csv").is_file()
+
+    second = _reproduce(run_dir, reports)
+    assert "running" not in second and second.count("up to date") >= 6, second
+
+    (run_dir / "metrics.csv").unlink()  # deleting one artefact reruns the step that makes it
+    third = _reproduce(run_dir, reports)
+    assert "analyze: running" in third and "filter: up to date" in third and "generate: up to date" in third, third
