@@ -23,7 +23,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from .core import SpeechnbError, content_hash, project_root, read_jsonl, write_jsonl
+from .core import SpeechnbError, content_hash, project_root, read_jsonl, write_jsonl, read_yaml
 
 log = logging.getLogger("speechnb.annotate")
 
@@ -64,19 +64,10 @@ def load_study(path: str | Path | None = None, # study YAML (None: the defaults)
                **overrides, # settings that win over the file
               ) -> dict:
     "Read a study config, fill in defaults and check every key and type (one-line `SpeechnbError` otherwise)."
-    import yaml
     study = dict(DEFAULT_STUDY)
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise SpeechnbError(f"{path}: study config not found")
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise SpeechnbError(f"{path}{f', line {mark.line + 1}' if mark else ''}: malformed YAML") from None
-        if not isinstance(loaded, dict):
-            raise SpeechnbError(f"{path}: expected a mapping of settings at the top level")
+        loaded = read_yaml(path, "study config")
         unknown = sorted(set(loaded) - set(DEFAULT_STUDY))
         if unknown:
             raise SpeechnbError(f"{path}: unknown setting {unknown[0]!r} (settings: {', '.join(DEFAULT_STUDY)})")

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator
 
 # %% auto 0
 __all__ = ['SpeechnbError', 'project_root', 'ensure_writable_dir', 'cache_dir', 'atomic_write', 'read_jsonl', 'write_jsonl',
-           'append_jsonl', 'content_hash', 'update_metrics']
+           'append_jsonl', 'content_hash', 'read_yaml', 'update_metrics']
 
 # %% ../nbs/00_core.ipynb 5
 class SpeechnbError(Exception):
@@ -157,6 +157,27 @@ def content_hash(*parts: Any, # strings, bytes, paths or JSON-serialisable value
     return digest.hexdigest()[:length]
 
 # %% ../nbs/00_core.ipynb 26
+def read_yaml(path: str | Path, # a YAML file whose top level is a mapping
+              what: str = "config file", # how to name the file in errors
+             ) -> dict:
+    "Read a YAML mapping; a missing file, malformed YAML or a non-mapping raises a one-line `SpeechnbError`."
+    import yaml
+    path = Path(path)
+    if not path.is_file():
+        raise SpeechnbError(f"{path}: {what} not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        raise SpeechnbError(f"{path}{where}: malformed YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SpeechnbError(f"{path}: expected a mapping of settings at the top level")
+    return data
+
+# %% ../nbs/00_core.ipynb 29
 def _deep_merge(base: dict, update: dict) -> dict:
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .audio import SAMPLE_RATE, load_audio
-from .core import SpeechnbError, atomic_write, project_root, read_jsonl, update_metrics, write_jsonl
+from .core import SpeechnbError, atomic_write, project_root, read_jsonl, update_metrics, write_jsonl, read_yaml
 from .distill_data import chat_prompt, llm_fingerprint
 from .speech_encoder import SpeechEncoder, cached_frames, load_backbone, trainable_names
 
@@ -521,17 +521,7 @@ def default_checkpoint(metrics_file: str | Path | None = None, # default: report
 
 def load_config_file(path: str | Path) -> dict:
     "A distill config YAML as a dict (one-line errors)."
-    import yaml
-    path = Path(path)
-    if not path.is_file():
-        raise SpeechnbError(f"{path}: config file not found")
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise SpeechnbError(f"{path}: malformed YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(config, dict):
-        raise SpeechnbError(f"{path}: expected a mapping of settings")
-    return config
+    return read_yaml(path)
 
 def prepare_rows(config: dict, llm, tokenizer, run_dir: str | Path | None = None, progress: bool = True) -> dict[str, list[dict]]:
     "Build (or read from the cache) the distillation rows, grouped by split."

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .core import SpeechnbError, atomic_write, content_hash, read_jsonl
+from .core import SpeechnbError, atomic_write, content_hash, read_jsonl, read_yaml
 from .models import DEFAULT_LLM, default_device, load_llm
 
 # %% auto 0
@@ -288,14 +288,8 @@ def collapse_report(rows: list[dict], # response rows with `prompt`, `response` 
 # %% ../nbs/50_dpo.ipynb 32
 def _profile_settings(profile: str | None, config_file: str | None) -> dict:
     if config_file:
-        import yaml
         path = Path(config_file)
-        if not path.is_file():
-            raise SpeechnbError(f"{path}: config file not found")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise SpeechnbError(f"{path}: malformed YAML ({getattr(exc, 'problem', exc)})") from None
+        data = read_yaml(path)
     elif profile:
         from speechnb.reporting import load_config
         data = load_config(profile, "dpo")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core import SpeechnbError, project_root
+from .core import SpeechnbError, project_root, read_yaml
 
 # %% auto 0
 __all__ = ['log', 'strategies_file', 'Strategy', 'load_strategies', 'get_strategy', 'user_turn', 'build_messages', 'fold_system',
@@ -42,14 +42,7 @@ def _examples_for(path: Path, name: str, spec: dict, dialogues: list) -> list[di
     return dialogues[:count]
 
 def _read_strategy_file(path: Path) -> tuple[dict, list]:
-    import yaml
-    if not path.is_file():
-        raise SpeechnbError(f"{path}: strategies file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SpeechnbError(f"{path}{f', line {mark.line + 1}' if mark else ''}: malformed YAML") from None
+    data = read_yaml(path, "strategies file")
     specs, dialogues = data.get("strategies"), data.get("example_dialogues") or []
     if not isinstance(specs, dict) or not specs:
         raise SpeechnbError(f"{path}: expected a 'strategies' mapping")

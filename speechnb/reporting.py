@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .core import SpeechnbError, atomic_write, content_hash, project_root
+from .core import SpeechnbError, atomic_write, content_hash, project_root, read_yaml
 
 # %% auto 0
 __all__ = ['PROFILES', 'load_config', 'run_dir', 'git_commit', 'record_artefact', 'save_figure', 'save_table']
@@ -24,21 +24,9 @@ def load_config(profile: str, # smoke | default | full
                 root: str | Path | None = None, # project root (default: found from cwd)
                ) -> dict:
     "Read `configs/<profile>/<step>.yaml` as a dict, with a one-line error for a missing or malformed file."
-    import yaml
     if profile not in PROFILES:
         raise SpeechnbError(f"unknown profile {profile!r} (profiles: {', '.join(PROFILES)})")
-    path = Path(root or project_root()) / "configs" / profile / f"{step}.yaml"
-    if not path.is_file():
-        raise SpeechnbError(f"{path}: config file not found")
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark else ""
-        raise SpeechnbError(f"{path}{where}: malformed YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(config, dict):
-        raise SpeechnbError(f"{path}: expected a mapping of settings at the top level")
-    return config
+    return read_yaml(Path(root or project_root()) / "configs" / profile / f"{step}.yaml")
 
 # %% ../nbs/07_reporting.ipynb 9
 def run_dir(profile: str, # smoke | default | full

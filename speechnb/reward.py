@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core import SpeechnbError, atomic_write, content_hash, project_root, read_jsonl, update_metrics, write_jsonl
+from .core import SpeechnbError, atomic_write, content_hash, project_root, read_jsonl, update_metrics, write_jsonl, read_yaml
 from .models import DEFAULT_LLM, default_device, resolve_llm_path
 from .preferences import clean_pairs, load_pairs
 
@@ -506,19 +506,6 @@ def plot_learning_curves(log_history: list[dict], # `training_log.json` / traine
     return fig
 
 # %% ../nbs/41_reward.ipynb 42
-def _read_yaml(path: Path) -> dict:
-    import yaml
-    if not path.is_file():
-        raise SpeechnbError(f"{path}: config file not found")
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SpeechnbError(f"{path}{f', line {mark.line + 1}' if mark else ''}: malformed YAML") from None
-    if not isinstance(config, dict):
-        raise SpeechnbError(f"{path}: expected a mapping of settings at the top level")
-    return config
-
 def settings_from_config(config: dict, # a parsed reward.yaml
                          where: str = "reward config", # name for error messages
                         ) -> dict:
@@ -548,7 +535,7 @@ def cli_reward(argv: list[str], # command-line words after `speechnb reward`
     apply.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args(argv)
     if args.action == "train":
-        config = _read_yaml(args.config)
+        config = read_yaml(args.config)
         settings = settings_from_config(config, str(args.config))
         pairs_path, output = args.pairs or config.get("pairs_file"), args.output or config.get("output_dir")
         if not pairs_path or not output:
