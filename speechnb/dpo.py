@@ -20,9 +20,9 @@ from .core import SpeechnbError, atomic_write, content_hash, read_jsonl, read_ya
 from .models import DEFAULT_LLM, default_device, load_llm
 
 # %% auto 0
-__all__ = ['log', 'DPO_DEFAULTS', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'dpo_settings', 'dpo_pairs', 'strategy_messages',
-           'render_pairs', 'trainable_policy', 'save_policy', 'training_key', 'train_dpo', 'content_words',
-           'collapse_flags', 'collapse_report', 'cli_dpo']
+__all__ = ['log', 'DPO_DEFAULTS', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'dpo_settings', 'most_repeated_trigram', 'dpo_pairs',
+           'strategy_messages', 'render_pairs', 'trainable_policy', 'save_policy', 'training_key', 'train_dpo',
+           'content_words', 'collapse_flags', 'collapse_report', 'cli_dpo']
 
 # %% ../nbs/50_dpo.ipynb 5
 log = logging.getLogger("speechnb.dpo")
@@ -38,6 +38,7 @@ DPO_DEFAULTS = dict(
     lora_targets="all-linear",  # modules that get adapters
     max_length=256,           # tokens of prompt + answer kept (longer pairs are cut at the end)
     max_pairs=None,           # use at most this many training pairs (None: all)
+    drop_repetitive_chosen=False,  # skip pairs whose preferred answer loops (a word trigram 3+ times): DPO amplifies loops
     epochs=1.0,               # passes over the pairs (ignored when max_steps > 0)
     max_steps=-1,             # optimizer steps (-1: from epochs)
     batch_size=2,             # pairs per device per step
@@ -67,14 +68,23 @@ def dpo_settings(config: dict | None = None, # overrides of `DPO_DEFAULTS`, e.g.
     for key in ("lora_r", "batch_size", "grad_accum", "max_length", "save_steps", "logging_steps"):
         if not isinstance(settings[key], int) or settings[key] < (0 if key == "lora_r" else 1):
             raise SpeechnbError(f"{where}: {key!r} must be a whole number >= {0 if key == 'lora_r' else 1}, got {settings[key]!r}")
+    if not isinstance(settings["drop_repetitive_chosen"], bool):
+        raise SpeechnbError(f"{where}: 'drop_repetitive_chosen' must be true or false, got {settings['drop_repetitive_chosen']!r}")
     if not isinstance(settings["warmup_ratio"], (int, float)) or not 0 <= settings["warmup_ratio"] < 1:
         raise SpeechnbError(f"{where}: 'warmup_ratio' must be in [0, 1), got {settings['warmup_ratio']!r}")
     return settings
 
 # %% ../nbs/50_dpo.ipynb 8
+def most_repeated_trigram(text: str, # any text
+                         ) -> int:
+    "How often the most frequent word trigram of `text` occurs (case and edge punctuation ignored); 3 or more reads as a loop."
+    lowered = [w.lower().strip(".,!?;:\"'") for w in text.split()]
+    return max(Counter(zip(lowered, lowered[1:], lowered[2:])).values(), default=0)
+
 def dpo_pairs(pairs: list[dict] | str | Path, # records in the shared schema, or a JSONL file of them
               splits: tuple[str, ...] = ("train",), # splits to keep
               max_pairs: int | None = None, # keep at most this many (in file order)
+              drop_repetitive_chosen: bool = False, # skip pairs whose chosen answer repeats a word trigram 3+ times
              ) -> tuple[list[dict], Counter]:
     "The pairs DPO can learn from (strict preferences of the given splits); returns `(pairs, dropped_counts)`."
     from speechnb.preferences import clean_pairs
@@ -89,6 +99,8 @@ def dpo_pairs(pairs: list[dict] | str | Path, # records in the shared schema, or
             dropped[f"split {pair.get('split')}"] += 1
         elif not pair["prompt"].strip():
             dropped["empty prompt"] += 1
+        elif drop_repetitive_chosen and most_repeated_trigram(pair["chosen"]) >= 3:
+            dropped["repetitive chosen"] += 1
         else:
             usable.append(pair)
     if max_pairs is not None and len(usable) > max_pairs:
@@ -96,7 +108,7 @@ def dpo_pairs(pairs: list[dict] | str | Path, # records in the shared schema, or
         usable = usable[:max_pairs]
     return usable, dropped
 
-# %% ../nbs/50_dpo.ipynb 13
+# %% ../nbs/50_dpo.ipynb 15
 def strategy_messages(strategy: str, # strategy name in data/prompting_strategies.yaml
                       prompt: str, # the request
                      ) -> list[dict]:
@@ -115,7 +127,7 @@ def render_pairs(pairs: list[dict], # DPO pairs from `dpo_pairs`
                  chosen=p["chosen"].strip(), rejected=p["rejected"].strip()) for p in pairs]
     return Dataset.from_list(rows)
 
-# %% ../nbs/50_dpo.ipynb 16
+# %% ../nbs/50_dpo.ipynb 18
 METADATA_FILE = "speechnb_dpo.json"
 
 def trainable_policy(name: str = DEFAULT_LLM, # embedded name, local folder or hub id
@@ -169,7 +181,7 @@ def training_key(settings: dict, # from `dpo_settings`
     "Content hash identifying a DPO run: its settings and its pairs (prompt, chosen, rejected)."
     return content_hash(settings, [(p["prompt"], p["chosen"], p["rejected"]) for p in pairs])
 
-# %% ../nbs/50_dpo.ipynb 17
+# %% ../nbs/50_dpo.ipynb 19
 def _dpo_config(settings: dict, checkpoint_dir: Path, device: str, progress: bool):
     from trl import DPOConfig
     on_gpu = device.startswith("cuda")
@@ -198,7 +210,7 @@ def train_dpo(pairs: list[dict] | str | Path, # shared-schema pairs or a JSONL f
     from transformers.trainer_utils import get_last_checkpoint
     from trl import DPOTrainer
     settings = dpo_settings(config)
-    train, dropped = dpo_pairs(pairs, max_pairs=settings["max_pairs"])
+    train, dropped = dpo_pairs(pairs, max_pairs=settings["max_pairs"], drop_repetitive_chosen=settings["drop_repetitive_chosen"])
     if len(train) < 1:
         raise SpeechnbError(f"{pairs if isinstance(pairs, (str, Path)) else 'pairs'}: no usable training pairs "
                             f"(dropped: {dict(dropped) or 'none'})")
@@ -236,7 +248,7 @@ def train_dpo(pairs: list[dict] | str | Path, # shared-schema pairs or a JSONL f
     log.info("DPO: %d steps on %d pairs in %.0f s -> %s", summary["steps"], len(train), seconds, output_dir)
     return summary | dict(model_dir=str(output_dir), cached=False)
 
-# %% ../nbs/50_dpo.ipynb 28
+# %% ../nbs/50_dpo.ipynb 30
 EVASIVE_PATTERNS = (r"\bI'?m sorry\b", r"\bI am sorry\b", r"\bI (?:cannot|can ?not|can't|can’t)\b", r"\bas an AI\b",
                     r"\bI'?m (?:not able|unable)\b", r"\bI am (?:not able|unable)\b", r"\bI don'?t (?:know|have (?:access|information))\b",
                     r"\blanguage model\b", r"\bI (?:won't|will not) (?:be able|answer)\b")
@@ -262,12 +274,10 @@ def collapse_flags(prompt: str, # the request
                   ) -> dict:
     "Per-answer degeneration flags: empty, short, evasive, repetitive, and relevance (question content words reused)."
     words = response.split()
-    lowered = [w.lower().strip(".,!?;:\"'") for w in words]
-    trigrams = Counter(zip(lowered, lowered[1:], lowered[2:]))
     asked = content_words(prompt)
     relevance = len(asked & content_words(response)) / len(asked) if asked else float("nan")
     return dict(empty=not response.strip(), short=len(words) < min_words, evasive=bool(_EVASIVE.search(response)),
-                repetitive=bool(trigrams) and max(trigrams.values()) >= 3, relevance=relevance,
+                repetitive=most_repeated_trigram(response) >= 3, relevance=relevance,
                 off_topic=bool(asked) and relevance == 0)
 
 def collapse_report(rows: list[dict], # response rows with `prompt`, `response` and a `config`
@@ -285,7 +295,7 @@ def collapse_report(rows: list[dict], # response rows with `prompt`, `response` 
                                   off_topic=("off_topic", "mean"), relevance=("relevance", "mean"))
     return table.reset_index()
 
-# %% ../nbs/50_dpo.ipynb 32
+# %% ../nbs/50_dpo.ipynb 34
 def _profile_settings(profile: str | None, config_file: str | None) -> dict:
     if config_file:
         path = Path(config_file)

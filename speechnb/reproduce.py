@@ -214,12 +214,13 @@ def reproduce(profile: str = "default", # smoke | default | full
         seconds = run_step(step, ctx, key)
         upstream[step.name] = output_hashes(step, ctx)
         print(f"{prefix}: done in {seconds:.1f} s", flush=True)
-        summary[step.name] = dict(status="ran", seconds=round(seconds, 1), reason=reason)
+        summary[step.name] = dict(status="ran", seconds=round(seconds, 1), reason=reason,
+                                  finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
     timings_path = ctx.reports_dir / "pipeline.json"
     timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
     for name, info in summary.items():
         if info["status"] == "ran":
-            timings[name] = dict(seconds=info["seconds"], profile=profile, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
+            timings[name] = dict(seconds=info["seconds"], profile=profile, finished=info["finished"])
     with atomic_write(timings_path) as handle:
         json.dump(timings, handle, indent=2, sort_keys=True)
     return summary
