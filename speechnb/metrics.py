@@ -373,10 +373,10 @@ def plot_distributions(table, # metrics DataFrame
         axis.tick_params(axis="x", rotation=30 if len(order) > 3 else 0)
         low, high = table[metric].quantile([0.01, 0.99])
         margin = 0.1 * ((high - low) or 1.0)
-        outside = int(((table[metric] < low - margin) | (table[metric] > high + margin)).sum())
         if table[metric].min() < low - 10 * margin or table[metric].max() > high + 10 * margin:
             # far outliers (a Flesch score of -15,000 for one endless sentence) would squash every box: clip the axis
             axis.set_ylim(low - margin, high + margin)
+            outside = int(((table[metric] < low - margin) | (table[metric] > high + margin)).sum())
             axis.set_title(f"{outside} point(s) beyond the axis", fontsize=8)
     for axis in list(axes.flat)[len(metrics):]:
         axis.set_visible(False)
