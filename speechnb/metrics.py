@@ -146,29 +146,53 @@ def _parse_chunk(job: tuple[list[str], int]) -> list[tuple[float, int]]:
     texts, batch_size = job
     return [parse_metrics(doc) for doc in _WORKER_PARSER.pipe(texts, batch_size=batch_size)]
 
+def _readability(texts: list[str]) -> list[float]:
+    import textstat
+    return [textstat.flesch_reading_ease(text) for text in texts]
+
+def _readability_process(texts: list[str], connection) -> None:
+    connection.send(_readability(texts))
+    connection.close()
+
 def analyze_texts(texts: Sequence[str], # responses
                   model: str | None = None, # spaCy package (default: load_spacy's choice)
                   n_process: int = 2, # worker processes for parsing (1: all in this process)
                   batch_size: int = 64, # texts per nlp.pipe batch
-                  chunk_size: int | None = None, # texts per worker job (default: about 4 jobs per worker)
+                  chunk_size: int | None = None, # texts per worker job (default: about 8 jobs per worker)
                  ) -> list[dict]:
     "Text metrics for every response, in input order: one batched parse per text, spread over worker processes."
     global _WORKER_PARSER
-    import textstat
     texts = list(texts)
     wanted = list(dict.fromkeys(text for text in texts if text.split()))  # each distinct text parsed once
-    _WORKER_PARSER = load_parser(model)
     if n_process <= 1 or len(wanted) < 2 * batch_size:
+        _WORKER_PARSER = load_parser(model)
         parsed = _parse_chunk((wanted, batch_size))
-        readability = [textstat.flesch_reading_ease(text) for text in wanted]
+        readability = _readability(wanted)
     else:
-        chunk_size = chunk_size or max(batch_size, math.ceil(len(wanted) / (n_process * 4)))
-        jobs = [(wanted[start:start + chunk_size], batch_size) for start in range(0, len(wanted), chunk_size)]
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with multiprocessing.get_context(method).Pool(n_process, _init_worker, (model,)) as pool:
-            pending = pool.map_async(_parse_chunk, jobs, chunksize=1)
-            readability = [textstat.flesch_reading_ease(text) for text in wanted]  # while the workers parse
-            parsed = [values for chunk in pending.get() for values in chunk]
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        # textstat spends ~1.8 s loading the CMU pronouncing dictionary: a process of its own does that (and
+        # the scores) while this one loads spaCy, instead of competing with the parsers afterwards.
+        receiver, sender = context.Pipe(duplex=False)
+        scorer = context.Process(target=_readability_process, args=(wanted, sender), daemon=True)
+        scorer.start()
+        sender.close()
+        _WORKER_PARSER = load_parser(model)
+        # Longest texts first, in small jobs, so that the workers run out of work at about the same time.
+        order = sorted(range(len(wanted)), key=lambda index: -len(wanted[index]))
+        chunk_size = chunk_size or max(16, math.ceil(len(wanted) / (n_process * 8)))
+        spans = [order[start:start + chunk_size] for start in range(0, len(order), chunk_size)]
+        jobs = [([wanted[index] for index in span], batch_size) for span in spans]
+        with context.Pool(n_process, _init_worker, (model,)) as pool:
+            chunks = pool.map(_parse_chunk, jobs, chunksize=1)
+        parsed = [None] * len(wanted)
+        for span, chunk in zip(spans, chunks):
+            for index, values in zip(span, chunk):
+                parsed[index] = values
+        try:
+            readability = receiver.recv()
+        except EOFError:
+            raise SpeechnbError(f"readability worker died (exit code {scorer.exitcode})") from None
+        scorer.join()
     position = {text: index for index, text in enumerate(wanted)}
     return [text_metrics(text, parsed[position[text]], readability[position[text]]) if text in position
             else text_metrics(text, None, None) for text in texts]
