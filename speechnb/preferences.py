@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 from collections import Counter, defaultdict
@@ -13,10 +14,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .core import SpeechnbError, content_hash, read_jsonl, write_jsonl
+from .metrics import nonvocal
 
 # %% auto 0
-__all__ = ['SPLITS', 'PAIR_FIELDS', 'prompt_split', 'make_pair', 'clean_pairs', 'load_ranking_json', 'load_trl_jsonl',
-           'load_pairs', 'build_contrast_pairs', 'check_prompt_splits', 'pair_statistics', 'cli_pairs']
+__all__ = ['SPLITS', 'PAIR_FIELDS', 'NONVOCAL_WEIGHT', 'prompt_split', 'make_pair', 'clean_pairs', 'load_ranking_json',
+           'load_trl_jsonl', 'load_pairs', 'build_contrast_pairs', 'speech_cost', 'check_prompt_splits',
+           'pair_statistics', 'cli_pairs']
 
 # %% ../nbs/40_preferences.ipynb 5
 SPLITS = ("train", "validation", "test")
@@ -185,6 +188,15 @@ def build_contrast_pairs(responses: list[dict], # rows of responses.jsonl (promp
     return kept, dropped + bad
 
 # %% ../nbs/40_preferences.ipynb 20
+NONVOCAL_WEIGHT = 5.0  # speech cost of one unspeakable mark, in words
+
+def speech_cost(text: str, # a response
+                nonvocal_weight: float = NONVOCAL_WEIGHT, # cost of one unspeakable mark (nonvocal), in words
+               ) -> float:
+    "How hard a text is to listen to: its word count plus `nonvocal_weight` per unspeakable mark."
+    return len(text.split()) + nonvocal_weight * nonvocal(text)
+
+# %% ../nbs/40_preferences.ipynb 23
 def check_prompt_splits(pairs: list[dict], # preference records
                        ) -> None:
     "Raise `SpeechnbError` if any prompt appears in more than one split."
@@ -215,7 +227,7 @@ def pair_statistics(pairs: list[dict], # preference records
         table[column] = table[column].astype(int)
     return table
 
-# %% ../nbs/40_preferences.ipynb 24
+# %% ../nbs/40_preferences.ipynb 27
 def _report(pairs: list[dict], dropped: Counter, output: Path | None = None) -> None:
     check_prompt_splits(pairs)
     if output:
@@ -234,7 +246,8 @@ def cli_pairs(argv: list[str], # command-line words after `speechnb pairs`
     build.add_argument("--output", required=True, type=Path, help="pairs JSONL to write")
     build.add_argument("--speech", default="detailed,icl,easy", help="comma-separated speech-suitable strategies")
     build.add_argument("--plain", default="base,simple", help="comma-separated plain strategies")
-    build.add_argument("--min-word-gap", type=float, default=None, help="keep pairs whose rejected response has this many more words")
+    build.add_argument("--min-gap", type=float, default=None, help="keep pairs whose rejected response has this much higher speech cost")
+    build.add_argument("--nonvocal-weight", type=float, default=NONVOCAL_WEIGHT, help=f"speech cost of one unspeakable mark, in words (default {NONVOCAL_WEIGHT:g})")
     convert = sub.add_parser("convert", help="LLaMA-Factory ranking JSON or TRL JSONL -> speechnb pairs")
     convert.add_argument("--input", required=True, type=Path)
     convert.add_argument("--output", required=True, type=Path)
@@ -244,9 +257,9 @@ def cli_pairs(argv: list[str], # command-line words after `speechnb pairs`
     args = parser.parse_args(argv)
     if args.action == "build":
         split_list = lambda text: [item.strip() for item in text.split(",") if item.strip()]
-        words = (lambda text: len(text.split())) if args.min_word_gap is not None else None
+        cost = functools.partial(speech_cost, nonvocal_weight=args.nonvocal_weight) if args.min_gap is not None else None
         pairs, dropped = build_contrast_pairs(read_jsonl(args.responses, required=("prompt", "response")),
-                                              split_list(args.speech), split_list(args.plain), cost=words, min_gap=args.min_word_gap)
+                                              split_list(args.speech), split_list(args.plain), cost=cost, min_gap=args.min_gap)
         if not pairs:
             raise SpeechnbError(f"{args.responses}: no contrast pairs (need strategies {args.speech} and {args.plain} for the same prompt)")
         _report(pairs, dropped, args.output)
