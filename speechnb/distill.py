@@ -55,6 +55,7 @@ class Batch:
     predict_pos: torch.Tensor     # (B, N) positions whose logits predict target_ids
     align_pos: torch.Tensor       # (B, A) positions of chat suffix + response (compared across passes)
     align_mask: torch.Tensor      # (B, A) 1 = real
+    prefix_len: int = 0           # leading positions every row shares (the chat prefix; 0 when left-padded)
 
 def _pad_stack(rows: list[torch.Tensor], value, left: bool = False) -> torch.Tensor:
     length = max(r.shape[0] for r in rows)
@@ -102,7 +103,8 @@ def assemble(llm, # the frozen causal LM
         predicts = [p + s for p, s in zip(predicts, shift)]
         aligns = [a + s for a, s in zip(aligns, shift)]
     return Batch(inputs, mask, _pad_stack(targets, -100).to(device), _pad_stack(predicts, 0).to(device),
-                 _pad_stack(aligns, 0).to(device), _pad_stack([torch.ones(len(a), dtype=torch.long) for a in aligns], 0).to(device))
+                 _pad_stack(aligns, 0).to(device), _pad_stack([torch.ones(len(a), dtype=torch.long) for a in aligns], 0).to(device),
+                 0 if left_pad else len(layout.prefix_ids))
 
 # %% ../nbs/62_distill.ipynb 9
 def scaled_layers(num_layers: int, # the LLM's decoder layers
@@ -112,15 +114,28 @@ def scaled_layers(num_layers: int, # the LLM's decoder layers
     "The paper's feature-distillation layers mapped proportionally onto a model with `num_layers` layers."
     return sorted({round(i * (num_layers - 1) / (paper_depth - 1)) for i in paper_layers})
 
+def _prefix_cache(llm, batch: Batch):
+    "Keys and values of the chat prefix that every row of `batch` starts with: one row, no gradients, repeated per sample."
+    from transformers import DynamicCache
+    with torch.no_grad():
+        cache = DynamicCache(config=llm.config)
+        llm.base_model(inputs_embeds=batch.inputs_embeds[:1, :batch.prefix_len], cache=cache, use_cache=True)
+    cache.batch_repeat_interleave(batch.inputs_embeds.shape[0])
+    return cache
+
 def _forward(llm, batch: Batch, layers: list[int], need_hidden: bool):
-    out = llm.base_model(inputs_embeds=batch.inputs_embeds, attention_mask=batch.attention_mask,
-                         output_hidden_states=need_hidden, use_cache=False)
+    # Every right-padded row starts with the same chat prefix (~20 of ~70 positions), and by causality its keys and
+    # values do not depend on what follows: they are computed once per batch and the pass starts after them.
+    start = batch.prefix_len
+    extra = dict(cache=_prefix_cache(llm, batch), use_cache=True) if start else dict(use_cache=False)
+    out = llm.base_model(inputs_embeds=batch.inputs_embeds[:, start:], attention_mask=batch.attention_mask,
+                         output_hidden_states=need_hidden, **extra)
     final = out.last_hidden_state
-    gathered = torch.gather(final, 1, batch.predict_pos.unsqueeze(-1).expand(-1, -1, final.shape[-1]))
+    gathered = torch.gather(final, 1, (batch.predict_pos - start).clamp(min=0).unsqueeze(-1).expand(-1, -1, final.shape[-1]))
     logits = llm.get_output_embeddings()(gathered).float()
     hidden = []
     if need_hidden:  # hidden_states[i + 1] is the output of decoder layer i
-        index = batch.align_pos.unsqueeze(-1).expand(-1, -1, final.shape[-1])
+        index = (batch.align_pos - start).clamp(min=0).unsqueeze(-1).expand(-1, -1, final.shape[-1])
         hidden = [torch.gather(out.hidden_states[i + 1], 1, index).float() for i in layers]
     return logits, hidden
 
@@ -162,7 +177,7 @@ def distill_losses(llm, # the frozen LLM
     total = weights.get("ce", 0) * ce + weights.get("kd", 0) * kd + weights.get("feat", 0) * feat
     return dict(loss=total.mean(), total=total, ce=ce, kd=kd, feat=feat)
 
-# %% ../nbs/62_distill.ipynb 16
+# %% ../nbs/62_distill.ipynb 18
 def generate_from_prompts(llm, tokenizer, layout: ChatLayout, # the frozen LLM, its tokenizer and chat layout
                           prompts: list[list], # per sample: str / embedding parts
                           max_new_tokens: int = 48, # response cap
@@ -190,7 +205,7 @@ def response_perplexity(llm, tokenizer, layout: ChatLayout, # the frozen LLM, it
             each += (nll / count.clamp(min=1)).exp().tolist()
     return math.exp(total / max(tokens, 1)), each
 
-# %% ../nbs/62_distill.ipynb 20
+# %% ../nbs/62_distill.ipynb 22
 def save_checkpoint(folder: str | Path, # checkpoint folder (replaced atomically)
                     encoder: SpeechEncoder, # the trained encoder
                     meta: dict, # llm, llm_fingerprint, backbone, encoder settings, step ...
@@ -253,7 +268,7 @@ def load_checkpoint(folder: str | Path, # checkpoint folder
         p.requires_grad_(False)
     return encoder.to(llm.device).eval(), llm, tokenizer, meta
 
-# %% ../nbs/62_distill.ipynb 22
+# %% ../nbs/62_distill.ipynb 24
 log = logging.getLogger("speechnb.distill")
 
 def _rows_frames(encoder: SpeechEncoder, rows: list[dict], backbone_name: str) -> list[torch.Tensor]:
@@ -397,7 +412,7 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     return dict(steps=step, history=history, checkpoint=str(final), samples_per_s=seen / max(time.time() - started, 1e-9),
                 val_ppl=validate() if validation_rows else None)
 
-# %% ../nbs/62_distill.ipynb 27
+# %% ../nbs/62_distill.ipynb 29
 def rouge_l(candidates: list[str], references: list[str]) -> list[float]:
     "ROUGE-L F1 of each candidate against its reference (rouge-score, stemmed)."
     from rouge_score import rouge_scorer
@@ -443,7 +458,7 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
             t.update(asr=h, cascade_answer=a)
     return {k: round(v, 4) for k, v in result.items()}, table
 
-# %% ../nbs/62_distill.ipynb 30
+# %% ../nbs/62_distill.ipynb 32
 def check_prompt_audio(path: str | Path, # WAV (or other) file
                        max_seconds: float = 60.0, # longest accepted prompt
                       ) -> np.ndarray:
@@ -469,7 +484,7 @@ def ask(encoder: SpeechEncoder | None, llm, tokenizer, # trained encoder (None f
         embeds = encoder.embed_audio(audio)
     return generate_from_prompts(llm, tokenizer, layout, [[text_before, embeds, text_after]], max_new_tokens)[0]
 
-# %% ../nbs/62_distill.ipynb 32
+# %% ../nbs/62_distill.ipynb 34
 SUMMARY_PROMPT = "Summarize the following in 3 sentences or less:"
 
 def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained encoder and frozen LLM
@@ -504,7 +519,7 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 34
+# %% ../nbs/62_distill.ipynb 36
 def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
                       ) -> Path:
     "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."
