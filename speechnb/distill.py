@@ -177,7 +177,7 @@ def distill_losses(llm, # the frozen LLM
     total = weights.get("ce", 0) * ce + weights.get("kd", 0) * kd + weights.get("feat", 0) * feat
     return dict(loss=total.mean(), total=total, ce=ce, kd=kd, feat=feat)
 
-# %% ../nbs/62_distill.ipynb 18
+# %% ../nbs/62_distill.ipynb 19
 def generate_from_prompts(llm, tokenizer, layout: ChatLayout, # the frozen LLM, its tokenizer and chat layout
                           prompts: list[list], # per sample: str / embedding parts
                           max_new_tokens: int = 48, # response cap
@@ -205,7 +205,7 @@ def response_perplexity(llm, tokenizer, layout: ChatLayout, # the frozen LLM, it
             each += (nll / count.clamp(min=1)).exp().tolist()
     return math.exp(total / max(tokens, 1)), each
 
-# %% ../nbs/62_distill.ipynb 22
+# %% ../nbs/62_distill.ipynb 23
 def save_checkpoint(folder: str | Path, # checkpoint folder (replaced atomically)
                     encoder: SpeechEncoder, # the trained encoder
                     meta: dict, # llm, llm_fingerprint, backbone, encoder settings, step ...
@@ -268,7 +268,7 @@ def load_checkpoint(folder: str | Path, # checkpoint folder
         p.requires_grad_(False)
     return encoder.to(llm.device).eval(), llm, tokenizer, meta
 
-# %% ../nbs/62_distill.ipynb 24
+# %% ../nbs/62_distill.ipynb 25
 log = logging.getLogger("speechnb.distill")
 
 def _rows_frames(encoder: SpeechEncoder, rows: list[dict], backbone_name: str) -> list[torch.Tensor]:
@@ -412,7 +412,7 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     return dict(steps=step, history=history, checkpoint=str(final), samples_per_s=seen / max(time.time() - started, 1e-9),
                 val_ppl=validate() if validation_rows else None)
 
-# %% ../nbs/62_distill.ipynb 29
+# %% ../nbs/62_distill.ipynb 30
 def rouge_l(candidates: list[str], references: list[str]) -> list[float]:
     "ROUGE-L F1 of each candidate against its reference (rouge-score, stemmed)."
     from rouge_score import rouge_scorer
@@ -458,7 +458,7 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
             t.update(asr=h, cascade_answer=a)
     return {k: round(v, 4) for k, v in result.items()}, table
 
-# %% ../nbs/62_distill.ipynb 32
+# %% ../nbs/62_distill.ipynb 33
 def check_prompt_audio(path: str | Path, # WAV (or other) file
                        max_seconds: float = 60.0, # longest accepted prompt
                       ) -> np.ndarray:
@@ -484,7 +484,7 @@ def ask(encoder: SpeechEncoder | None, llm, tokenizer, # trained encoder (None f
         embeds = encoder.embed_audio(audio)
     return generate_from_prompts(llm, tokenizer, layout, [[text_before, embeds, text_after]], max_new_tokens)[0]
 
-# %% ../nbs/62_distill.ipynb 34
+# %% ../nbs/62_distill.ipynb 35
 SUMMARY_PROMPT = "Summarize the following in 3 sentences or less:"
 
 def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained encoder and frozen LLM
@@ -519,7 +519,7 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 36
+# %% ../nbs/62_distill.ipynb 37
 def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
                       ) -> Path:
     "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."

@@ -19,7 +19,7 @@ from .reporting import PROFILES
 
 # %% auto 0
 __all__ = ['PIPELINE', 'log', 'Step', 'select_steps', 'check_parameters', 'Context', 'step_key', 'output_hashes', 'load_state',
-           'why_stale', 'run_step', 'reproduce', 'cli_reproduce']
+           'missing_reports', 'why_stale', 'run_step', 'reproduce', 'cli_reproduce']
 
 # %% ../nbs/80_reproduce.ipynb 5
 @dataclass
@@ -39,7 +39,7 @@ PIPELINE = [
          ["data/prompting_strategies.yaml"], ["run:responses.jsonl"]),
     Step("analyze", "nbs/experiments/30_analyze.ipynb", ["generate"], ["core", "metrics", "compare", "nlp", "reporting"],
          [], ["run:metrics.csv"]),
-    Step("reward", "nbs/experiments/40_reward.ipynb", ["generate", "analyze"], ["core", "preferences", "reward", "models", "reporting"],
+    Step("reward", "nbs/experiments/40_reward.ipynb", ["generate", "analyze"], ["core", "preferences", "metrics", "reward", "models", "reporting"],
          [], ["run:pairs.jsonl", "run:reward_model/config.json"]),
     Step("dpo", "nbs/experiments/50_dpo.ipynb", ["reward", "generate", "analyze"], ["core", "dpo", "generation", "prompting", "metrics", "compare", "reward", "models", "reporting"],
          [], ["run:dpo_policy/config.json"]),
@@ -127,6 +127,20 @@ def load_state(step: Step, ctx: Context) -> dict | None:
     except (FileNotFoundError, json.JSONDecodeError):
         return None
 
+def _notebook_name(path: str) -> str:
+    return path.removeprefix("nbs/").removesuffix(".ipynb")
+
+def missing_reports(step: Step, ctx: Context) -> list[str]:
+    "Figures and tables that reports/manifest.json says this step wrote (for this profile) and that are gone."
+    try:
+        entries = json.loads((ctx.reports_dir / "manifest.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return []
+    name = _notebook_name(step.notebook)
+    return [artefact for artefact, entry in entries.items()
+            if _notebook_name(str(entry.get("notebook", ""))) == name and entry.get("profile") == ctx.profile
+            and not (ctx.reports_dir / artefact).is_file()]
+
 def why_stale(step: Step, ctx: Context, key: str) -> str | None:
     "None when the step is current, else a short reason it must run."
     state = load_state(step, ctx)
@@ -138,6 +152,9 @@ def why_stale(step: Step, ctx: Context, key: str) -> str | None:
     changed = [o for o, h in current.items() if h != state.get("outputs", {}).get(o)]
     if changed:
         return f"output {changed[0].split(':', 1)[1]} missing or modified"
+    missing = missing_reports(step, ctx)
+    if missing:
+        return f"report {missing[0]} missing"
     return None
 
 # %% ../nbs/80_reproduce.ipynb 16
