@@ -21,16 +21,16 @@ import torch
 from torch import nn
 
 from .audio import SAMPLE_RATE, load_audio
-from .core import SpeechnbError, atomic_write, project_root, read_jsonl, update_metrics, write_jsonl, read_yaml
+from .core import SpeechnbError, atomic_write, content_hash, project_root, read_jsonl, update_metrics, write_jsonl, read_yaml
 from .distill_data import chat_prompt, llm_fingerprint
 from .speech_encoder import SpeechEncoder, cached_frames, load_backbone, trainable_names
 
 # %% auto 0
-__all__ = ['log', 'SUMMARY_PROMPT', 'ChatLayout', 'chat_layout', 'Batch', 'assemble', 'scaled_layers', 'response_nll',
-           'distill_losses', 'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta',
-           'build_encoder', 'load_checkpoint', 'train_distill', 'rouge_l', 'evaluate_distill', 'check_prompt_audio',
-           'ask', 'evaluate_summarization', 'default_checkpoint', 'load_config_file', 'prepare_rows', 'cli_distill',
-           'cli_ask']
+__all__ = ['log', 'SUMMARY_PROMPT', 'ChatLayout', 'chat_layout', 'Batch', 'assemble', 'scaled_layers', 'teacher_outputs',
+           'token_ctc_loss', 'response_nll', 'distill_losses', 'generate_from_prompts', 'response_perplexity',
+           'save_checkpoint', 'read_meta', 'build_encoder', 'load_checkpoint', 'LengthBucketSampler', 'train_distill',
+           'rouge_l', 'evaluate_distill', 'check_prompt_audio', 'ask', 'evaluate_summarization', 'default_checkpoint',
+           'load_config_file', 'prepare_rows', 'cli_distill', 'cli_ask']
 
 # %% ../nbs/62_distill.ipynb 5
 @dataclass
@@ -123,7 +123,7 @@ def _prefix_cache(llm, batch: Batch):
     cache.batch_repeat_interleave(batch.inputs_embeds.shape[0])
     return cache
 
-def _forward(llm, batch: Batch, layers: list[int], need_hidden: bool):
+def _forward(llm, batch: Batch, layers: list[int], need_hidden: bool, head: bool = True):
     # Every right-padded row starts with the same chat prefix (~20 of ~70 positions), and by causality its keys and
     # values do not depend on what follows: they are computed once per batch and the pass starts after them.
     start = batch.prefix_len
@@ -132,12 +132,41 @@ def _forward(llm, batch: Batch, layers: list[int], need_hidden: bool):
                          output_hidden_states=need_hidden, **extra)
     final = out.last_hidden_state
     gathered = torch.gather(final, 1, (batch.predict_pos - start).clamp(min=0).unsqueeze(-1).expand(-1, -1, final.shape[-1]))
-    logits = llm.get_output_embeddings()(gathered).float()
+    logits = llm.get_output_embeddings()(gathered).float() if head else gathered
     hidden = []
     if need_hidden:  # hidden_states[i + 1] is the output of decoder layer i
         index = (batch.align_pos - start).clamp(min=0).unsqueeze(-1).expand(-1, -1, final.shape[-1])
         hidden = [torch.gather(out.hidden_states[i + 1], 1, index).float() for i in layers]
     return logits, hidden
+
+def teacher_outputs(llm, # the frozen LLM
+                    text_batch: Batch, # the samples with the transcript as text
+                    layers: list[int], # decoder layers for the feature loss
+                    need_hidden: bool = True, # also the hidden states at `layers`
+                   ) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
+    "Per sample, unpadded: the text pass's final hidden states at the response positions and its hidden states at `layers`."
+    with torch.no_grad():
+        final, hidden = _forward(llm, text_batch, layers, need_hidden, head=False)
+    n, a = (text_batch.target_ids != -100).sum(1).tolist(), text_batch.align_mask.sum(1).tolist()
+    return [(final[b, :n[b]], [h[b, :a[b]] for h in hidden]) for b in range(final.shape[0])]
+
+def _stack_teacher(llm, outputs: list) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    # logits come back through the output layer here, so a cached sample costs 576 numbers per position, not 49,152
+    logits = llm.get_output_embeddings()(_pad_stack([o[0] for o in outputs], 0.0)).float()
+    hidden = [_pad_stack([o[1][i] for o in outputs], 0.0).float() for i in range(len(outputs[0][1]))]
+    return logits, hidden
+
+def token_ctc_loss(encoder: SpeechEncoder, # with a `token_ctc` head
+                   embeds: list[torch.Tensor], # per sample: (m, width) audio embeddings
+                   token_ids: list[list[int]], # per sample: the transcript's LLM token ids
+                   token_embeddings: torch.Tensor, # (vocab, width) the LLM's input embedding matrix
+                  ) -> torch.Tensor:
+    "Per-sample CTC loss of the transcript's LLM tokens on the audio embeddings, per target token (shape (B,))."
+    log_probs = _pad_stack([encoder.token_ctc(e, token_embeddings.detach()) for e in embeds], 0.0).transpose(0, 1).float()
+    lengths = torch.tensor([len(t) for t in token_ids])
+    loss = nn.functional.ctc_loss(log_probs, torch.tensor([i for t in token_ids for i in t]), torch.tensor([len(e) for e in embeds]),
+                                  lengths, blank=token_embeddings.shape[0], reduction="none", zero_infinity=True)
+    return loss / lengths.clamp(min=1).to(loss.device)
 
 def response_nll(logits: torch.Tensor, # (B, N, vocab) at the response positions
                  target_ids: torch.Tensor, # (B, N), -100 = padding
@@ -153,11 +182,12 @@ def distill_losses(llm, # the frozen LLM
                    layers: list[int], # decoder layers for the feature loss
                    normalize_features: bool = True, # divide each layer's MSE by the teacher's mean square
                    temperature: float = 1.0, # softening of the KD distributions
+                   teacher: list | None = None, # `teacher_outputs` of these samples, computed earlier (then `text_batch` is unused)
                   ) -> dict[str, torch.Tensor]:
     "Per-sample CE, KD and feature losses (shape (B,)) and their weighted total `loss` (batch mean)."
     need_hidden = weights.get("feat", 0) > 0
     with torch.no_grad():
-        teacher_logits, teacher_hidden = _forward(llm, text_batch, layers, need_hidden)
+        teacher_logits, teacher_hidden = _stack_teacher(llm, teacher or teacher_outputs(llm, text_batch, layers, need_hidden))
     logits, hidden = _forward(llm, audio_batch, layers, need_hidden)
     valid = (audio_batch.target_ids != -100).float()
     count = valid.sum(1).clamp(min=1)
@@ -177,7 +207,7 @@ def distill_losses(llm, # the frozen LLM
     total = weights.get("ce", 0) * ce + weights.get("kd", 0) * kd + weights.get("feat", 0) * feat
     return dict(loss=total.mean(), total=total, ce=ce, kd=kd, feat=feat)
 
-# %% ../nbs/62_distill.ipynb 19
+# %% ../nbs/62_distill.ipynb 24
 def generate_from_prompts(llm, tokenizer, layout: ChatLayout, # the frozen LLM, its tokenizer and chat layout
                           prompts: list[list], # per sample: str / embedding parts
                           max_new_tokens: int = 48, # response cap
@@ -205,7 +235,7 @@ def response_perplexity(llm, tokenizer, layout: ChatLayout, # the frozen LLM, it
             each += (nll / count.clamp(min=1)).exp().tolist()
     return math.exp(total / max(tokens, 1)), each
 
-# %% ../nbs/62_distill.ipynb 23
+# %% ../nbs/62_distill.ipynb 28
 def save_checkpoint(folder: str | Path, # checkpoint folder (replaced atomically)
                     encoder: SpeechEncoder, # the trained encoder
                     meta: dict, # llm, llm_fingerprint, backbone, encoder settings, step ...
@@ -243,7 +273,8 @@ def build_encoder(meta: dict, # llm_width, backbone and encoder settings
     settings = meta.get("encoder", {})
     return SpeechEncoder(backbone, extractor, kind, meta["llm_width"], settings.get("method", "pool"),
                          settings.get("adapter_layers", 0), settings.get("train_backbone_layers", 0),
-                         settings.get("output_rms", 1.0))
+                         settings.get("output_rms", 1.0), dropout=settings.get("dropout", 0.1),
+                         projector=settings.get("projector", "linear"), token_ctc=settings.get("token_ctc", False))
 
 def load_checkpoint(folder: str | Path, # checkpoint folder
                     llm=None, # an already loaded LLM to check against (None: load the one the checkpoint names)
@@ -268,14 +299,42 @@ def load_checkpoint(folder: str | Path, # checkpoint folder
         p.requires_grad_(False)
     return encoder.to(llm.device).eval(), llm, tokenizer, meta
 
-# %% ../nbs/62_distill.ipynb 25
+# %% ../nbs/62_distill.ipynb 30
 log = logging.getLogger("speechnb.distill")
 
 def _rows_frames(encoder: SpeechEncoder, rows: list[dict], backbone_name: str) -> list[torch.Tensor]:
-    return [cached_frames(encoder, load_audio(r["audio"]), backbone_name) for r in rows]
+    with torch.no_grad():
+        return [cached_frames(encoder, load_audio(r["audio"]), backbone_name) for r in rows]
 
-def _response_ids(tokenizer, text: str) -> list[int]:
-    return tokenizer(text, add_special_tokens=False).input_ids + [tokenizer.convert_tokens_to_ids(tokenizer.eos_token)]
+def _response_ids(tokenizer, row: dict) -> list[int]:
+    # the end-of-turn token follows only a response the LLM finished; one cut off by the token cap has no end yet
+    ids = tokenizer(row["target"], add_special_tokens=False).input_ids
+    return ids + [tokenizer.convert_tokens_to_ids(tokenizer.eos_token)] if row.get("target_complete", True) else ids
+
+class LengthBucketSampler(torch.utils.data.Sampler):
+    "A shuffled epoch whose consecutive `batch_size` runs have similar lengths; the order depends on (seed, epoch) only."
+    # transformers' LengthGroupedSampler draws from one running generator and orders each megabatch long to short;
+    # here each epoch's order is a function of (seed, epoch), so a resumed run sees the same batches, and batch
+    # order is shuffled, so the schedule does not meet the long samples first.
+    def __init__(self, lengths: list[int], batch_size: int, seed: int = 0, group_batches: int = 8):
+        self.lengths, self.batch_size, self.seed, self.group, self.epoch = lengths, batch_size, seed, group_batches, 0
+
+    def set_epoch(self, epoch: int):
+        self.epoch = epoch
+
+    def __len__(self):
+        return len(self.lengths)
+
+    def __iter__(self):
+        rng = random.Random(f"{self.seed}-{self.epoch}")
+        order = list(range(len(self.lengths)))
+        rng.shuffle(order)
+        span, batches = self.batch_size * self.group, []
+        for start in range(0, len(order), span):
+            chunk = sorted(order[start:start + span], key=lambda i: self.lengths[i])
+            batches += [chunk[i:i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
+        rng.shuffle(batches)
+        return iter([i for batch in batches for i in batch])
 
 def _prompt_parts(embeds, row: dict) -> list:
     return [row.get("text_before", ""), embeds, row.get("text_after", "")]
@@ -315,21 +374,39 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
                 llm_width=llm.config.hidden_size, backbone=config.get("backbone", "whisper-tiny.en"),
                 encoder=config.get("encoder", {}))
     encoder = build_encoder(meta)
+    # what a resumed run must share with the checkpoint: settings that change what is learned, and the data
+    # (not the length of the run: extending max_steps or epochs resumes)
+    meta["run_key"] = content_hash(meta["backbone"], meta["encoder"], [(r.get("id") or r["audio"], r["target"], r.get("target_complete", True)) for r in train_rows],
+                                   {k: v for k, v in settings.items() if k not in ("max_steps", "epochs", "eval_every", "save_every", "sample_tokens")})
     last = output_dir / "last"
     state = None
     if resume and (last / "training_state.pt").is_file():
         if read_meta(last)["llm_fingerprint"] != meta["llm_fingerprint"]:
             raise SpeechnbError(f"{last}: checkpoint from a different LLM; delete it or use another output_dir")
+        if read_meta(last).get("run_key") != meta["run_key"]:
+            print(f"not resuming {last}: it was trained with other settings or data; training from the start")
+            resume = False
+    if resume and (last / "training_state.pt").is_file():
         encoder.load_state_dict(torch.load(last / "encoder.pt"), strict=False)
         state = torch.load(last / "training_state.pt", weights_only=False)
-    train_frames = _rows_frames(encoder, train_rows, meta["backbone"])
+    # a frozen backbone's frames are computed once (and cached on disk); a backbone that trains runs on each batch's audio
+    frozen = encoder.backbone_frozen
+    train_frames = _rows_frames(encoder, train_rows, meta["backbone"]) if frozen else None
+    train_inputs = (lambda i: train_frames[i]) if frozen else (lambda i: load_audio(train_rows[i]["audio"]))
     val_frames = _rows_frames(encoder, validation_rows, meta["backbone"])
-    train_targets = [_response_ids(tokenizer, r["target"]) for r in train_rows]
+    train_targets = [_response_ids(tokenizer, r) for r in train_rows]
+    weights = settings.get("weights", dict(ce=0.5, kd=0.5, feat=1.0))
+    if weights.get("ctc", 0) and encoder.token_ctc is None:
+        raise SpeechnbError("train.weights.ctc > 0 needs encoder.token_ctc: true (the head the CTC loss trains)")
+    transcript_ids = [tokenizer(r["transcript"], add_special_tokens=False).input_ids for r in train_rows]
     params = [p for p in encoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.get("lr", 1e-3), weight_decay=settings.get("weight_decay", 0.01))
     batch_size = settings.get("batch_size", 8)
-    loader = torch.utils.data.DataLoader(list(range(len(train_rows))), batch_size=batch_size, shuffle=True,
-                                         collate_fn=list, generator=torch.Generator().manual_seed(settings.get("seed", 0)))
+    # batches of similar length waste less on padding; the length is what the audio pass pads: frames / 4 + response
+    frame_counts = [f.shape[0] for f in train_frames] if frozen else [len(load_audio(r["audio"])) // 320 for r in train_rows]
+    sampler = LengthBucketSampler([f // 4 + len(t) for f, t in zip(frame_counts, train_targets)], batch_size,
+                                   settings.get("seed", 0), settings.get("group_batches", 8) if settings.get("group_by_length", True) else 1)
+    loader = torch.utils.data.DataLoader(list(range(len(train_rows))), batch_size=batch_size, sampler=sampler, collate_fn=list)
     epochs = settings.get("epochs", 1)
     steps_per_epoch = math.ceil(len(loader) / settings.get("grad_accum", 1))
     total_steps = settings.get("max_steps") or epochs * steps_per_epoch
@@ -342,11 +419,10 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
         step, batches_done = state["step"], state["batches_done"]
         torch.set_rng_state(state["rng"])
     layers = settings.get("feature_layers") or scaled_layers(llm.config.num_hidden_layers)
-    weights = settings.get("weights", dict(ce=0.5, kd=0.5, feat=1.0))
     log_path = output_dir / "train_log.csv"
     output_dir.mkdir(parents=True, exist_ok=True)
     if not log_path.is_file() or state is None:
-        log_path.write_text("step,epoch,loss,ce,kd,feat,lr,samples_per_s\n", encoding="utf-8")
+        log_path.write_text("step,epoch,loss,ce,kd,feat,ctc,lr,samples_per_s\n", encoding="utf-8")
 
     def checkpoint(folder):
         if accelerator.is_main_process:
@@ -356,12 +432,27 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     def validate():
         plain.eval()
         prompts = [_prompt_parts(plain.embed_frames(f), r) for f, r in zip(val_frames, validation_rows)]
-        ppl, _ = response_perplexity(llm, tokenizer, layout, prompts, [_response_ids(tokenizer, r["target"]) for r in validation_rows])
+        ppl, _ = response_perplexity(llm, tokenizer, layout, prompts, [_response_ids(tokenizer, r) for r in validation_rows])
         shown = generate_from_prompts(llm, tokenizer, layout, prompts[:2], settings.get("sample_tokens", 24))
         for row, answer in zip(validation_rows[:2], shown):
             print(f"  [step {step}] Q: {row['transcript']!r}\n     A(audio): {answer!r}\n     A(text):  {row['target'][:120]!r}")
         plain.train()
         return ppl
+
+    # The text pass depends only on the sample (frozen LLM, fixed transcript): with `teacher_cache` it runs once per
+    # sample and later epochs reuse it (~0.35 MB per sample for SmolLM2-135M; off for large models and data sets).
+    teachers = {} if settings.get("teacher_cache", False) else None
+    need_hidden = weights.get("feat", 0) > 0
+
+    def teacher_for(indices):
+        missing = [i for i in indices if teachers is None or i not in teachers]
+        found = {}
+        if missing:
+            text = assemble(llm, tokenizer, layout, [_text_parts(train_rows[i]) for i in missing], [train_targets[i] for i in missing])
+            found = dict(zip(missing, teacher_outputs(llm, text, layers, need_hidden)))
+            if teachers is not None:
+                teachers.update(found)
+        return [teachers[i] if teachers is not None else found[i] for i in indices]
 
     history, seen, started = [], 0, time.time()
     bar = tqdm(total=total_steps, initial=step, disable=not progress or not accelerator.is_main_process, desc="distill")
@@ -370,16 +461,21 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     while step < total_steps:
         skip = batches_done - epoch * len(loader)
         epoch_loader = accelerator.skip_first_batches(loader, skip) if skip > 0 else loader
-        if hasattr(loader, "set_epoch"):
-            loader.set_epoch(epoch)
+        sampler.set_epoch(epoch)
+        for prepared in (loader, epoch_loader):  # Accelerate's loaders pass their own epoch on to the sampler
+            if hasattr(prepared, "set_epoch"):
+                prepared.set_epoch(epoch)
         for indices in epoch_loader:
             with accelerator.accumulate(encoder), accelerator.autocast():
-                embeds = encoder([train_frames[i] for i in indices])
+                embeds = encoder([train_inputs(i) for i in indices])
                 audio = assemble(llm, tokenizer, layout, [_prompt_parts(e, train_rows[i]) for e, i in zip(embeds, indices)],
                                  [train_targets[i] for i in indices])
-                text = assemble(llm, tokenizer, layout, [_text_parts(train_rows[i]) for i in indices],
-                                [train_targets[i] for i in indices])
-                losses = distill_losses(llm, audio, text, weights, layers, settings.get("normalize_features", True))
+                losses = distill_losses(llm, audio, None, weights, layers, settings.get("normalize_features", True),
+                                        teacher=teacher_for(indices))
+                losses["ctc"] = torch.zeros_like(losses["ce"])
+                if weights.get("ctc", 0):  # auxiliary: audio embeddings should read as the transcript's own tokens
+                    losses["ctc"] = token_ctc_loss(plain, embeds, [transcript_ids[i] for i in indices], llm.get_input_embeddings().weight)
+                    losses["loss"] = losses["loss"] + weights["ctc"] * losses["ctc"].mean()
                 accelerator.backward(losses["loss"])
                 if accelerator.sync_gradients:
                     accelerator.clip_grad_norm_(params, settings.get("max_grad_norm", 1.0))
@@ -390,12 +486,12 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
                 continue
             step += 1
             bar.update(1)
-            row = dict(step=step, epoch=epoch, **{k: round(losses[k].mean().item(), 5) for k in ("loss", "ce", "kd", "feat")},
+            row = dict(step=step, epoch=epoch, **{k: round(losses[k].mean().item(), 5) for k in ("loss", "ce", "kd", "feat", "ctc")},
                        lr=scheduler.get_last_lr()[0], samples_per_s=round(seen / (time.time() - started), 3))
             history.append(row)
             if accelerator.is_main_process:
                 with open(log_path, "a", encoding="utf-8") as handle:
-                    handle.write(",".join(str(row[k]) for k in ("step", "epoch", "loss", "ce", "kd", "feat", "lr", "samples_per_s")) + "\n")
+                    handle.write(",".join(str(row[k]) for k in ("step", "epoch", "loss", "ce", "kd", "feat", "ctc", "lr", "samples_per_s")) + "\n")
             if settings.get("eval_every") and step % settings["eval_every"] == 0 and validation_rows:
                 row["val_ppl"] = validate()
                 print(f"step {step}: loss {row['loss']:.3f} (ce {row['ce']:.3f} kd {row['kd']:.3f} feat {row['feat']:.3f}) val ppl {row['val_ppl']:.2f}")
@@ -412,7 +508,7 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     return dict(steps=step, history=history, checkpoint=str(final), samples_per_s=seen / max(time.time() - started, 1e-9),
                 val_ppl=validate() if validation_rows else None)
 
-# %% ../nbs/62_distill.ipynb 30
+# %% ../nbs/62_distill.ipynb 41
 def rouge_l(candidates: list[str], references: list[str]) -> list[float]:
     "ROUGE-L F1 of each candidate against its reference (rouge-score, stemmed)."
     from rouge_score import rouge_scorer
@@ -429,7 +525,7 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
     "The four perplexities and two ROUGE-L means, and a per-sample table."
     layout = chat_layout(tokenizer)
     encoder.eval()
-    responses = [_response_ids(tokenizer, r["target"]) for r in rows]
+    responses = [_response_ids(tokenizer, r) for r in rows]
     with torch.no_grad():
         audio_prompts = [_prompt_parts(encoder.embed_frames(f), r) for f, r in zip(_rows_frames(encoder, rows, backbone_name), rows)]
     text_prompts = [_text_parts(r) for r in rows]
@@ -458,7 +554,7 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
             t.update(asr=h, cascade_answer=a)
     return {k: round(v, 4) for k, v in result.items()}, table
 
-# %% ../nbs/62_distill.ipynb 33
+# %% ../nbs/62_distill.ipynb 44
 def check_prompt_audio(path: str | Path, # WAV (or other) file
                        max_seconds: float = 60.0, # longest accepted prompt
                       ) -> np.ndarray:
@@ -484,7 +580,7 @@ def ask(encoder: SpeechEncoder | None, llm, tokenizer, # trained encoder (None f
         embeds = encoder.embed_audio(audio)
     return generate_from_prompts(llm, tokenizer, layout, [[text_before, embeds, text_after]], max_new_tokens)[0]
 
-# %% ../nbs/62_distill.ipynb 35
+# %% ../nbs/62_distill.ipynb 46
 SUMMARY_PROMPT = "Summarize the following in 3 sentences or less:"
 
 def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained encoder and frozen LLM
@@ -519,7 +615,7 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 37
+# %% ../nbs/62_distill.ipynb 48
 def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
                       ) -> Path:
     "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."
@@ -578,7 +674,8 @@ def cli_distill(argv: list[str]) -> int:
         if not lines:
             raise SpeechnbError(f"{path}: no transcripts (one per line expected)")
         targets = greedy_targets(llm, tokenizer, lines, args.max_new_tokens)
-        rows = [dict(transcript=t, target=targets[t], audio=str(spoken(t, args.voice, 160))) for t in lines]
+        rows = [dict(transcript=t, target=targets[t]["response"], target_complete=targets[t]["complete"],
+                     audio=str(spoken(t, args.voice, 160))) for t in lines]
     elif args.config:
         config = load_config_file(args.config)
         rows = prepare_rows(config, llm, tokenizer, config.get("run_dir"))["test"]

@@ -72,8 +72,9 @@ def generate_batch(model, tokenizer, # a causal LM and its tokenizer (left paddi
                    max_new_tokens: int = 48, # cap on the response length
                    do_sample: bool = False, # greedy unless True
                    seed: int = 0, # sampling seed
-                  ) -> list[str]:
-    "Responses to chat prompts, generated as one left-padded batch."
+                   with_complete: bool = False, # also say whether each response ended by itself (EOS before the cap)
+                  ) -> list:
+    "Responses to chat prompts, generated as one left-padded batch (optionally as `(text, complete)` pairs)."
     import torch
     texts = [chat_prompt(tokenizer, p) for p in prompts]
     tokenizer.padding_side = "left"
@@ -83,7 +84,12 @@ def generate_batch(model, tokenizer, # a causal LM and its tokenizer (left paddi
         output = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=do_sample,
                                 temperature=0.9 if do_sample else None, top_p=0.95 if do_sample else None,
                                 top_k=None, pad_token_id=tokenizer.pad_token_id)
-    return [tokenizer.decode(row[encoded.input_ids.shape[1]:], skip_special_tokens=True).strip() for row in output]
+    new_tokens = output[:, encoded.input_ids.shape[1]:]
+    texts = [tokenizer.decode(row, skip_special_tokens=True).strip() for row in new_tokens]
+    if not with_complete:
+        return texts
+    ended = (new_tokens == tokenizer.eos_token_id).any(1).tolist()
+    return list(zip(texts, ended))
 
 def self_instruct_transcripts(model, tokenizer, # the LLM writes its own questions
                               n: int, # how many to ask for
@@ -140,20 +146,22 @@ def greedy_targets(model, tokenizer, # the frozen LLM
                    batch_size: int = 16, # generation batch
                    cache_file: str | Path | None = None, # JSONL cache (default: speechnb cache distill/targets.jsonl)
                    progress: bool = False, # show a tqdm bar
-                  ) -> dict[str, str]:
-    "Map each transcript to the LLM's greedy response (generated once, then read from the cache)."
+                  ) -> dict[str, dict]:
+    "Map each transcript to the LLM's greedy `response` and whether it is `complete` (generated once, then cached)."
     from tqdm.auto import tqdm
     cache_file = Path(cache_file) if cache_file else cache_dir("distill") / "targets.jsonl"
     fingerprint = llm_fingerprint(model)
     key = lambda t: content_hash(fingerprint, t, max_new_tokens)
-    known = {row["key"]: row["response"] for row in (read_jsonl(cache_file) if cache_file.is_file() else [])}
+    # rows written before `complete` was recorded are generated again: without it a cut-off answer looks finished
+    known = {row["key"]: dict(response=row["response"], complete=row["complete"])
+             for row in (read_jsonl(cache_file) if cache_file.is_file() else []) if "complete" in row}
     todo = sorted({t for t in transcripts if key(t) not in known}, key=len)
     for start in tqdm(range(0, len(todo), batch_size), disable=not progress, desc="targets"):
         batch = todo[start:start + batch_size]
-        responses = generate_batch(model, tokenizer, batch, max_new_tokens=max_new_tokens)
-        rows = [dict(key=key(t), transcript=t, response=r) for t, r in zip(batch, responses)]
+        responses = generate_batch(model, tokenizer, batch, max_new_tokens=max_new_tokens, with_complete=True)
+        rows = [dict(key=key(t), transcript=t, response=r, complete=c) for t, (r, c) in zip(batch, responses)]
         append_jsonl(cache_file, rows)
-        known.update({row["key"]: row["response"] for row in rows})
+        known.update({row["key"]: dict(response=row["response"], complete=row["complete"]) for row in rows})
     return {t: known[key(t)] for t in transcripts}
 
 # %% ../nbs/61_distill_data.ipynb 23
@@ -200,7 +208,8 @@ def build_distill_rows(config: dict, # the `data` section of a distill config
         found = librispeech_rows(config.get("librispeech_split", "train.clean.100"), config.get("librispeech_limit"))
         targets = greedy_targets(model, tokenizer, [r["transcript"] for r in found], config.get("max_new_tokens", 48),
                                  config.get("batch_size", 16), progress=progress)
-        return [dict(r, voice="librispeech", rate=None, noise_snr_db=None, target=targets[r["transcript"]]) for r in found]
+        return [dict(r, voice="librispeech", rate=None, noise_snr_db=None, target=targets[r["transcript"]]["response"],
+                     target_complete=targets[r["transcript"]]["complete"]) for r in found]
     for row in gather_transcripts(config, model, tokenizer, run_dir):
         split = transcript_split(row["transcript"])
         if limits[split] is None or counts[split] < limits[split]:
@@ -220,7 +229,8 @@ def build_distill_rows(config: dict, # the `data` section of a distill config
             audio = spoken(row["transcript"], voice, rate, snr)
             rows.append(dict(id=content_hash(row["transcript"], voice, rate, snr), transcript=row["transcript"],
                              split=row["split"], voice=voice, rate=rate, noise_snr_db=snr, audio=str(audio),
-                             target=targets[row["transcript"]], source=row["source"]))
+                             target=targets[row["transcript"]]["response"],
+                             target_complete=targets[row["transcript"]]["complete"], source=row["source"]))
     return rows
 
 # %% ../nbs/61_distill_data.ipynb 26

@@ -18,8 +18,8 @@ from .core import SpeechnbError, cache_dir, content_hash
 
 # %% auto 0
 __all__ = ['log', 'TEST_BACKBONE', 'WHISPER_WINDOW', 'DOWNSAMPLERS', 'load_backbone', 'whisper_mel', 'whisper_frames',
-           'backbone_frames', 'downsample', 'ctc_word_spans', 'backbone_layers', 'SpeechEncoder', 'set_trainable',
-           'trainable_names', 'cached_frames']
+           'backbone_frames', 'downsample', 'ctc_word_spans', 'backbone_layers', 'TokenCTCHead', 'SpeechEncoder',
+           'set_trainable', 'trainable_names', 'cached_frames']
 
 # %% ../nbs/60_speech_encoder.ipynb 5
 log = logging.getLogger("speechnb.speech_encoder")
@@ -138,8 +138,23 @@ def backbone_layers(backbone: nn.Module) -> nn.ModuleList:
         return backbone.layers
     return backbone.encoder.layers
 
+class TokenCTCHead(nn.Module):
+    "Log-probabilities of each audio embedding over the LLM's token embeddings plus a learned blank, by scaled dot product."
+    # dot product, as the LLM's own output layer scores its (tied) token embeddings; a scaled-cosine head was tried
+    # on the default profile and trained the encoder less well (held-out perplexity ratio 1.86 vs 1.75)
+    def __init__(self, llm_width: int):
+        super().__init__()
+        self.blank = nn.Parameter(torch.zeros(llm_width))
+        self.log_scale = nn.Parameter(torch.zeros(()))
+
+    def forward(self, embeds: torch.Tensor, # (m, llm_width) audio embeddings
+                token_embeddings: torch.Tensor, # (vocab, llm_width) the LLM's input embedding matrix
+               ) -> torch.Tensor:
+        scores = torch.cat([embeds @ token_embeddings.T, (embeds @ self.blank).unsqueeze(-1)], -1)
+        return (scores * self.log_scale.exp()).log_softmax(-1)  # (m, vocab + 1), blank last
+
 class SpeechEncoder(nn.Module):
-    "Backbone -> adapter -> downsample -> LayerNorm + linear to the LLM's embedding width."
+    "Backbone -> adapter -> downsample -> LayerNorm + projection (linear or 2-layer MLP) to the LLM's embedding width."
     def __init__(self,
                  backbone: nn.Module, # from `load_backbone`
                  feature_extractor, # its feature extractor
@@ -149,19 +164,26 @@ class SpeechEncoder(nn.Module):
                  adapter_layers: int = 0, # trainable Transformer layers on the backbone frames
                  train_backbone_layers: int = 0, # fine-tune this many top backbone layers (0: frozen backbone)
                  output_rms: float = 1.0, # initial RMS of the projected embeddings (match the LLM's token embeddings)
+                 dropout: float = 0.1, # dropout inside the adapter layers
+                 projector: str = "linear", # linear | mlp (Linear -> GELU -> Linear, hidden width = 2 x the LLM's)
+                 token_ctc: bool = False, # add a `TokenCTCHead` (for the auxiliary CTC loss on the LLM's tokens)
                 ):
         super().__init__()
         self.backbone, self.feature_extractor, self.kind, self.method = backbone, feature_extractor, kind, method
         width = backbone.config.hidden_size if kind == "hubert" else backbone.config.d_model
         self.adapter = nn.TransformerEncoder(
-            nn.TransformerEncoderLayer(width, nhead=max(1, width // 64), dim_feedforward=2 * width, dropout=0.1,
+            nn.TransformerEncoderLayer(width, nhead=max(1, width // 64), dim_feedforward=2 * width, dropout=dropout,
                                        batch_first=True, norm_first=True), adapter_layers,
             enable_nested_tensor=False) if adapter_layers else None
         in_width = width * 4 if method == "stack" else width
         self.norm = nn.LayerNorm(in_width)
-        self.projection = nn.Linear(in_width, llm_width)
-        nn.init.normal_(self.projection.weight, std=output_rms / math.sqrt(in_width))
-        nn.init.zeros_(self.projection.bias)
+        if projector not in ("linear", "mlp"):
+            raise SpeechnbError(f"encoder projector must be 'linear' or 'mlp', not {projector!r}")
+        last = nn.Linear(in_width if projector == "linear" else 2 * llm_width, llm_width)
+        self.projection = last if projector == "linear" else nn.Sequential(nn.Linear(in_width, 2 * llm_width), nn.GELU(), last)
+        nn.init.normal_(last.weight, std=output_rms / math.sqrt(last.in_features))
+        nn.init.zeros_(last.bias)
+        self.token_ctc = TokenCTCHead(llm_width) if token_ctc else None
         self.train_backbone_layers = train_backbone_layers
         set_trainable(self, train_backbone_layers)
 
@@ -178,15 +200,15 @@ class SpeechEncoder(nn.Module):
                      spans: list[tuple[int, int]] | None = None, # word spans for ctc_pool
                     ) -> torch.Tensor:
         "LLM-width embeddings `(m, llm_width)` from backbone frames."
-        frames = frames.to(self.projection.weight.device, self.projection.weight.dtype)
+        frames = frames.to(self.norm.weight.device, self.norm.weight.dtype)
         if self.adapter is not None:
             frames = self.adapter(frames.unsqueeze(0))[0]
         return self.projection(self.norm(downsample(frames, self.method, spans=spans)))
 
-    def forward(self, frames: list[torch.Tensor], # backbone frames of each utterance
+    def forward(self, inputs: list, # per utterance: backbone frames (tensor) or 16 kHz samples (np.ndarray)
                ) -> list[torch.Tensor]:
         "LLM-width embeddings of several utterances (a list: lengths differ)."
-        return [self.embed_frames(f) for f in frames]
+        return [self.embed_frames(x if torch.is_tensor(x) else self.frames(x)) for x in inputs]
 
     def embed_audio(self, audio: np.ndarray) -> torch.Tensor:
         "LLM-width embeddings of one utterance from its samples."
@@ -198,7 +220,7 @@ def set_trainable(encoder: SpeechEncoder, # the encoder to configure
     "Freeze everything but the projection, the adapter and the top `train_backbone_layers`; returns the trainable names."
     for parameter in encoder.parameters():
         parameter.requires_grad_(False)
-    trainable = [encoder.norm, encoder.projection] + ([encoder.adapter] if encoder.adapter is not None else [])
+    trainable = [encoder.norm, encoder.projection] + [m for m in (encoder.adapter, encoder.token_ctc) if m is not None]
     layers = backbone_layers(encoder.backbone)
     if train_backbone_layers > len(layers):
         raise SpeechnbError(f"train_backbone_layers={train_backbone_layers} but the backbone has {len(layers)} layers")
