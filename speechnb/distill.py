@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile
 import torch
 from torch import nn
 
@@ -381,14 +382,14 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     last = output_dir / "last"
     state = None
     if resume and (last / "training_state.pt").is_file():
-        if read_meta(last)["llm_fingerprint"] != meta["llm_fingerprint"]:
+        saved = read_meta(last)
+        if saved["llm_fingerprint"] != meta["llm_fingerprint"]:
             raise SpeechnbError(f"{last}: checkpoint from a different LLM; delete it or use another output_dir")
-        if read_meta(last).get("run_key") != meta["run_key"]:
+        if saved.get("run_key") != meta["run_key"]:
             print(f"not resuming {last}: it was trained with other settings or data; training from the start")
-            resume = False
-    if resume and (last / "training_state.pt").is_file():
-        encoder.load_state_dict(torch.load(last / "encoder.pt"), strict=False)
-        state = torch.load(last / "training_state.pt", weights_only=False)
+        else:
+            encoder.load_state_dict(torch.load(last / "encoder.pt"), strict=False)
+            state = torch.load(last / "training_state.pt", weights_only=False)
     # a frozen backbone's frames are computed once (and cached on disk); a backbone that trains runs on each batch's audio
     frozen = encoder.backbone_frozen
     train_frames = _rows_frames(encoder, train_rows, meta["backbone"]) if frozen else None
@@ -398,12 +399,13 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     weights = settings.get("weights", dict(ce=0.5, kd=0.5, feat=1.0))
     if weights.get("ctc", 0) and encoder.token_ctc is None:
         raise SpeechnbError("train.weights.ctc > 0 needs encoder.token_ctc: true (the head the CTC loss trains)")
-    transcript_ids = [tokenizer(r["transcript"], add_special_tokens=False).input_ids for r in train_rows]
+    transcript_ids = [tokenizer(r["transcript"], add_special_tokens=False).input_ids for r in train_rows] if weights.get("ctc", 0) else []
     params = [p for p in encoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.get("lr", 1e-3), weight_decay=settings.get("weight_decay", 0.01))
     batch_size = settings.get("batch_size", 8)
     # batches of similar length waste less on padding; the length is what the audio pass pads: frames / 4 + response
-    frame_counts = [f.shape[0] for f in train_frames] if frozen else [len(load_audio(r["audio"])) // 320 for r in train_rows]
+    # (a training backbone's frame counts come from the files' headers: Whisper and HuBERT give 50 frames per second)
+    frame_counts = [f.shape[0] for f in train_frames] if frozen else [int(soundfile.info(r["audio"]).duration * 50) for r in train_rows]
     sampler = LengthBucketSampler([f // 4 + len(t) for f, t in zip(frame_counts, train_targets)], batch_size,
                                    settings.get("seed", 0), settings.get("group_batches", 8) if settings.get("group_by_length", True) else 1)
     loader = torch.utils.data.DataLoader(list(range(len(train_rows))), batch_size=batch_size, sampler=sampler, collate_fn=list)
@@ -431,7 +433,8 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
 
     def validate():
         plain.eval()
-        prompts = [_prompt_parts(plain.embed_frames(f), r) for f, r in zip(val_frames, validation_rows)]
+        with torch.no_grad():
+            prompts = [_prompt_parts(plain.embed_frames(f), r) for f, r in zip(val_frames, validation_rows)]
         ppl, _ = response_perplexity(llm, tokenizer, layout, prompts, [_response_ids(tokenizer, r) for r in validation_rows])
         shown = generate_from_prompts(llm, tokenizer, layout, prompts[:2], settings.get("sample_tokens", 24))
         for row, answer in zip(validation_rows[:2], shown):
@@ -445,14 +448,12 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     need_hidden = weights.get("feat", 0) > 0
 
     def teacher_for(indices):
-        missing = [i for i in indices if teachers is None or i not in teachers]
-        found = {}
+        known = teachers if teachers is not None else {}
+        missing = [i for i in indices if i not in known]
         if missing:
             text = assemble(llm, tokenizer, layout, [_text_parts(train_rows[i]) for i in missing], [train_targets[i] for i in missing])
-            found = dict(zip(missing, teacher_outputs(llm, text, layers, need_hidden)))
-            if teachers is not None:
-                teachers.update(found)
-        return [teachers[i] if teachers is not None else found[i] for i in indices]
+            known.update(zip(missing, teacher_outputs(llm, text, layers, need_hidden)))
+        return [known[i] for i in indices]
 
     history, seen, started = [], 0, time.time()
     bar = tqdm(total=total_steps, initial=step, disable=not progress or not accelerator.is_main_process, desc="distill")
