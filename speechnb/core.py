@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 # %% auto 0
-__all__ = ['SpeechnbError', 'project_root', 'ensure_writable_dir', 'cache_dir', 'atomic_write', 'read_jsonl', 'write_jsonl',
+__all__ = ['SpeechnbError', 'project_root', 'ensure_writable_dir', 'cache_dir', 'check_input_file', 'check_input_dir',
+           'check_output_file', 'check_output_dir', 'current_umask', 'atomic_write', 'read_jsonl', 'write_jsonl',
            'append_jsonl', 'content_hash', 'read_yaml', 'update_metrics']
 
 # %% ../nbs/00_core.ipynb 5
@@ -58,6 +59,82 @@ def cache_dir(sub: str = "", # sub-folder, e.g. "models"
     return ensure_writable_dir(base / sub if sub else base, hint)
 
 # %% ../nbs/00_core.ipynb 15
+def _nearest_existing(path: Path) -> Path:
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            return folder
+    return Path(".")
+
+def check_input_file(path: str | Path, # a file the command will read
+                     what: str = "input", # how to name it in errors, e.g. "prompts file"
+                     allow_empty: bool = False, # accept a 0-byte file
+                    ) -> Path:
+    "`path` as a `Path` if it is a readable (non-empty) file; else a one-line `SpeechnbError` saying what is wrong."
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise SpeechnbError(f"{path}: {what} not found")
+    if path.is_dir():
+        raise SpeechnbError(f"{path}: {what} is a directory, expected a file")
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise SpeechnbError(f"{path}: {what} cannot be read ({exc.strerror or exc})") from None
+    if not allow_empty and path.stat().st_size == 0:
+        raise SpeechnbError(f"{path}: {what} is empty")
+    return path
+
+def check_input_dir(path: str | Path, # a folder the command will read
+                    what: str = "folder", # how to name it in errors
+                   ) -> Path:
+    "`path` as a `Path` if it is an existing folder; else a one-line `SpeechnbError`."
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise SpeechnbError(f"{path}: {what} not found")
+    if not path.is_dir():
+        raise SpeechnbError(f"{path}: {what} is a file, expected a folder")
+    return path
+
+def _check_creatable(path: Path, what: str) -> None:
+    base = _nearest_existing(path.parent)
+    if not base.is_dir():
+        raise SpeechnbError(f"{path}: cannot write {what}: {base} is a file, not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise SpeechnbError(f"{path}: cannot write {what}: folder {base} is not writable")
+
+def check_output_file(path: str | Path, # a file the command will write (it may exist)
+                      what: str = "output", # how to name it in errors
+                     ) -> Path:
+    "`path` as a `Path` if a file can be written there (its folder may not exist yet); else a one-line `SpeechnbError`."
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise SpeechnbError(f"{path}: {what} is a directory, expected a file name")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise SpeechnbError(f"{path}: cannot write {what}: the file is read-only")
+    _check_creatable(path, what)
+    return path
+
+def check_output_dir(path: str | Path, # a folder the command will create or fill
+                     what: str = "output folder", # how to name it in errors
+                    ) -> Path:
+    "`path` as a `Path` if it is (or can become) a writable folder; else a one-line `SpeechnbError`."
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise SpeechnbError(f"{path}: {what} is a file, expected a folder")
+    if path.is_dir():
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise SpeechnbError(f"{path}: {what} is not writable")
+        return path
+    _check_creatable(path / "x", what)
+    return path
+
+# %% ../nbs/00_core.ipynb 20
+def current_umask() -> int:
+    "The process's file-creation mask (read without changing it for longer than one call)."
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, # final file
                  mode: str = "w", # "w" for text, "wb" for bytes
@@ -68,6 +145,8 @@ def atomic_write(path: str | Path, # final file
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); the finished file gets the mode any new file would get.
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as handle:
             yield handle
             handle.flush()
@@ -78,7 +157,7 @@ def atomic_write(path: str | Path, # final file
             os.unlink(tmp)
         raise
 
-# %% ../nbs/00_core.ipynb 18
+# %% ../nbs/00_core.ipynb 23
 def read_jsonl(path: str | Path, # JSONL file, one object per line
                required: Iterable[str] = (), # fields every row must have
               ) -> list[dict]:
@@ -108,7 +187,7 @@ def read_jsonl(path: str | Path, # JSONL file, one object per line
             rows.append(row)
     return rows
 
-# %% ../nbs/00_core.ipynb 19
+# %% ../nbs/00_core.ipynb 24
 def write_jsonl(path: str | Path, # output file
                 rows: Iterable[dict], # records to write
                ) -> Path:
@@ -118,7 +197,7 @@ def write_jsonl(path: str | Path, # output file
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return Path(path)
 
-# %% ../nbs/00_core.ipynb 20
+# %% ../nbs/00_core.ipynb 25
 def append_jsonl(path: str | Path, # file to extend
                  rows: Iterable[dict], # records to append
                 ) -> int:
@@ -137,7 +216,7 @@ def append_jsonl(path: str | Path, # file to extend
             count += 1
     return count
 
-# %% ../nbs/00_core.ipynb 23
+# %% ../nbs/00_core.ipynb 28
 def content_hash(*parts: Any, # strings, bytes, paths or JSON-serialisable values
                  length: int = 16, # hex digits to keep
                 ) -> str:
@@ -156,7 +235,7 @@ def content_hash(*parts: Any, # strings, bytes, paths or JSON-serialisable value
         digest.update(data)
     return digest.hexdigest()[:length]
 
-# %% ../nbs/00_core.ipynb 26
+# %% ../nbs/00_core.ipynb 31
 def read_yaml(path: str | Path, # a YAML file whose top level is a mapping
               what: str = "config file", # how to name the file in errors
              ) -> dict:
@@ -177,7 +256,7 @@ def read_yaml(path: str | Path, # a YAML file whose top level is a mapping
         raise SpeechnbError(f"{path}: expected a mapping of settings at the top level")
     return data
 
-# %% ../nbs/00_core.ipynb 29
+# %% ../nbs/00_core.ipynb 34
 def _deep_merge(base: dict, update: dict) -> dict:
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
