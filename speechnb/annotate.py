@@ -35,6 +35,7 @@ import threading
 import time
 import unicodedata
 from collections import Counter
+from dataclasses import field
 from pathlib import Path
 from typing import Literal
 from .config import add_config_arguments, apply_arguments, from_mapping, read_config, to_dict
@@ -68,13 +69,12 @@ class StudyConfig:
     items_per_annotator: int | None = None # cap on regular pairs per annotator (null: as many as still need judgements)
     reveal_text: bool = False # offer a "show the text" button for the request and both answers (recorded per answer)
     listen_first: bool = True # the choice opens only after both answers were heard to the end
-    reasons: dict[str, str] = dataclasses.field(default_factory=DEFAULT_REASONS.copy) # reasons offered, key -> label
+    reasons: dict[str, str] = field(default_factory=DEFAULT_REASONS.copy) # reasons offered with a choice: key -> label
     voice: str = "en-us" # eSpeak NG voice of both answers when a pair brings no audio files
     prompt_voice: str = "en-gb" # eSpeak NG voice of the request (another speaker than the answers)
     rate: int = 160 # speaking rate of rendered speech, words per minute
     seed: int = 0 # per-annotator pair order and A/B sides derive from (seed, annotator)
-    allowed_hosts: list[str] = dataclasses.field( # Host headers answered, others get 400 (DNS rebinding); add the name
-        default_factory=LOOPBACK_HOSTS.copy) # annotators use when serving beyond loopback; "*" allows any
+    allowed_hosts: list[str] = field(default_factory=LOOPBACK_HOSTS.copy) # Host headers answered (else 400); "*": any
     max_body_bytes: int = 65536 # largest request body accepted; a bigger one gets 413
 
     def validate(self):
@@ -103,7 +103,7 @@ def load_study(path: str | Path | None = None, # study YAML (None: the defaults)
     study = read_config(StudyConfig, check_input_file(path, "study config")) if path is not None else StudyConfig()
     return from_mapping(StudyConfig, to_dict(study) | overrides, "study settings") if overrides else study
 
-# %% ../nbs/70_annotate.ipynb 9
+# %% ../nbs/70_annotate.ipynb 11
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
 
 def normalise_name(name: str, # a name as typed by the study owner
@@ -117,7 +117,7 @@ def normalise_name(name: str, # a name as typed by the study owner
                             "starting with a letter or digit")
     return canonical
 
-# %% ../nbs/70_annotate.ipynb 12
+# %% ../nbs/70_annotate.ipynb 14
 STUDY_PAIR_FIELDS = ("pair_id", "prompt_id", "prompt", "response_a", "response_b", "prompt_audio", "audio_a", "audio_b",
                      "config_a", "config_b", "split", "expected")
 SPLITS = ("train", "validation", "test")
@@ -159,7 +159,7 @@ def check_wav(path: Path, # an audio file named by a pairs file
         raise SpeechnbError(f"{where}: {path} is {problem}")
     return path.resolve()
 
-# %% ../nbs/70_annotate.ipynb 13
+# %% ../nbs/70_annotate.ipynb 15
 def _pair_from_row(row: dict, where: str, folder: Path, checked_audio: dict) -> dict:
     "One validated pair (the fields of `STUDY_PAIR_FIELDS`) from one row of a pairs file."
     sides = ("response_a", "response_b") if "response_a" in row or "response_b" in row else ("chosen", "rejected")
@@ -207,7 +207,7 @@ def load_study_pairs(path: str | Path, # pairs JSONL
         raise SpeechnbError(f"{path}: no pairs in the file")
     return pairs
 
-# %% ../nbs/70_annotate.ipynb 19
+# %% ../nbs/70_annotate.ipynb 21
 APP_NAME = "speechnb annotate"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 STUDY_TABLES = ("meta", "pairs", "annotators", "assignments", "answers")
@@ -277,7 +277,7 @@ def _stored_study(data: dict, path: Path) -> StudyConfig:
         data["reasons"] = {str(key): DEFAULT_REASONS.get(str(key), str(key)) for key in data["reasons"]}
     return from_mapping(StudyConfig, data, f"{path} (stored study)")
 
-# %% ../nbs/70_annotate.ipynb 20
+# %% ../nbs/70_annotate.ipynb 22
 class AnnotationStore:
     "A study's SQLite database (WAL mode): pairs, invitations, annotators, their assignments and their answers."
     def __init__(self, path: str | Path, # an existing study database (`create_study` makes a new one)
@@ -354,7 +354,7 @@ def _insert_pairs(db: sqlite3.Connection, pairs: list[dict], source: str, path: 
         added += 1
     return added
 
-# %% ../nbs/70_annotate.ipynb 21
+# %% ../nbs/70_annotate.ipynb 23
 def create_study(path: str | Path, # the new database file (must not exist)
                  study: StudyConfig, # the study's settings
                  pairs: list[dict], # rows from `load_study_pairs`
@@ -406,7 +406,7 @@ def prepare_study(db: str | Path, # the study database (created if missing)
         log.info("%s: %d new pairs imported from %s", db, added, pairs)
     return store
 
-# %% ../nbs/70_annotate.ipynb 27
+# %% ../nbs/70_annotate.ipynb 31
 def _token_hash(token: str) -> str:
     return content_hash("speechnb annotate token", token, length=64)
 
@@ -451,7 +451,7 @@ def is_owner(store: AnnotationStore, # the study database
     found = store.rows("SELECT value FROM meta WHERE key = 'owner_token_hash'")
     return bool(found and isinstance(token, str) and hmac.compare_digest(found[0]["value"], _token_hash(token)))
 
-# %% ../nbs/70_annotate.ipynb 30
+# %% ../nbs/70_annotate.ipynb 34
 class UnknownAnnotator(SpeechnbError): "A name that was never invited to the study."
 
 class AnswerError(SpeechnbError):
@@ -524,7 +524,7 @@ def item_pair(store: AnnotationStore, # the study database
         raise AnswerError(404, f"no item {item} in your list")
     return found[0]
 
-# %% ../nbs/70_annotate.ipynb 35
+# %% ../nbs/70_annotate.ipynb 39
 def record_answer(store: AnnotationStore, # the study database
                   annotator: str, # who answers
                   pair_id: str, # which pair
@@ -569,7 +569,7 @@ def record_answer(store: AnnotationStore, # the study database
         raise AnswerError(409, f"{annotator} already answered this item") from None
     return cursor.lastrowid
 
-# %% ../nbs/70_annotate.ipynb 38
+# %% ../nbs/70_annotate.ipynb 42
 def signed_score(judgement: dict) -> int:
     "Strength with a sign: +1..+3 when `response_a` was preferred, -1..-3 for `response_b`, 0 for a tie."
     return {"a": 1, "b": -1, "tie": 0}[judgement["preferred"]] * int(judgement["strength"])
@@ -618,7 +618,7 @@ def check_pass_rate(judgements: list[dict], # judgements, each with the pair's `
     checks = [j for j in judgements if j.get("expected")]
     return sum(j["preferred"] == j["expected"] for j in checks) / len(checks) if checks else float("nan")
 
-# %% ../nbs/70_annotate.ipynb 42
+# %% ../nbs/70_annotate.ipynb 46
 def aggregate_votes(judgements: list[dict], # the judgements of ONE pair
                    ) -> dict:
     "Majority label of one pair's judgements, with margin, agreement, vote counts and annotator count."
@@ -630,7 +630,7 @@ def aggregate_votes(judgements: list[dict], # the judgements of ONE pair
     return {"label": label, "margin": margin, "agreement": len(agreeing) / len(judgements),
             "annotator_count": len(judgements), "votes": {key: votes.get(key, 0) for key in ("a", "b", "tie")}}
 
-# %% ../nbs/70_annotate.ipynb 45
+# %% ../nbs/70_annotate.ipynb 49
 def load_judgements(store: AnnotationStore, # the study database
                    ) -> list[dict]:
     "Every stored answer joined with its pair, in submission order."
@@ -688,7 +688,7 @@ def pair_summaries(store: AnnotationStore, # the study database
     return [pair | (aggregate_votes(grouped[pair["pair_id"]]) if pair["pair_id"] in grouped else empty)
             for pair in store.rows("SELECT pair_id, prompt, expected FROM pairs ORDER BY seq")]
 
-# %% ../nbs/70_annotate.ipynb 47
+# %% ../nbs/70_annotate.ipynb 51
 EXPORT_SCHEMA = "speechnb.annotate.v1"
 EXPORT_PAIR_FIELDS = ("schema", "pair_id", "prompt_id", "prompt", "response_a", "response_b", "config_a", "config_b",
                       "split", "attention_check", "expected")
@@ -755,7 +755,7 @@ def export_preferences(store: AnnotationStore, # the study database
                     | {"judgements": [_judgement_part(j, rates) for j in group]})
     return rows
 
-# %% ../nbs/70_annotate.ipynb 50
+# %% ../nbs/70_annotate.ipynb 56
 def speech_file(text: str, # what to say
                 voice: str, # eSpeak NG voice
                 rate: int, # words per minute
@@ -768,7 +768,7 @@ def speech_file(text: str, # what to say
         save_wav(path, speak(text, voice=voice, rate=int(rate)))  # atomic: concurrent renders race to the same bytes
     return path
 
-# %% ../nbs/70_annotate.ipynb 52
+# %% ../nbs/70_annotate.ipynb 58
 _BASE_PAGE = """<!doctype html>
 <html lang="en">
 <head>
@@ -812,7 +812,7 @@ _START_PAGE = """{% extends "base.html" %}
 {% endblock %}
 """
 
-# %% ../nbs/70_annotate.ipynb 53
+# %% ../nbs/70_annotate.ipynb 59
 _ITEM_PAGE = """{% extends "base.html" %}
 {% block main %}
 <div class="card">
@@ -922,7 +922,7 @@ _RESULTS_PAGE = """{% extends "base.html" %}
 {% endblock %}
 """
 
-# %% ../nbs/70_annotate.ipynb 54
+# %% ../nbs/70_annotate.ipynb 60
 _SCRIPT = """// speechnb annotate. The start page signs in with the token of the link's #fragment (never part of a URL
 // the server sees); the item page plays the audio, keeps the choice closed until both answers were heard
 // (listen_first), offers keyboard shortcuts and posts the answer as JSON. The server decides what A and B are.
@@ -1018,7 +1018,7 @@ _SCRIPT = """// speechnb annotate. The start page signs in with the token of the
 })();
 """
 
-# %% ../nbs/70_annotate.ipynb 55
+# %% ../nbs/70_annotate.ipynb 61
 _STYLE = """/* speechnb annotate: plain, readable, keyboard-friendly */
 :root { --ink: #1d2430; --muted: #5b6474; --line: #d6dbe3; --accent: #2f6fde; --bg: #f6f7f9; --bad: #b3261e; }
 * { box-sizing: border-box; }
@@ -1076,7 +1076,7 @@ SCALE = [("A|much better", "A much better"), ("A|better", "A better"), ("A|sligh
          ("tie|tie", "tie"), ("B|slightly better", "B slightly better"), ("B|better", "B better"),
          ("B|much better", "B much better")]
 
-# %% ../nbs/70_annotate.ipynb 57
+# %% ../nbs/70_annotate.ipynb 63
 COMMENT_LIMIT = 2000  # characters in a comment
 ANNOTATOR_COOKIE, OWNER_COOKIE = "speechnb_annotator", "speechnb_owner"
 SECURITY_HEADERS = [
@@ -1124,7 +1124,7 @@ async def _body(request, model_name: str):
     except ValidationError as exc:
         raise HTTPException(422, _validation_message(exc.errors())) from None
 
-# %% ../nbs/70_annotate.ipynb 58
+# %% ../nbs/70_annotate.ipynb 64
 class _BodyTooLarge(Exception):
     "Raised inside the app when a streamed request body passes the limit."
 
@@ -1183,7 +1183,7 @@ def _host_patterns(hosts: list[str]) -> list[str]:
     "Host names as Starlette's `TrustedHostMiddleware` compares them (IPv6 literals in brackets)."
     return [f"[{host.strip('[]')}]" if ":" in host else host.lower() for host in hosts]
 
-# %% ../nbs/70_annotate.ipynb 59
+# %% ../nbs/70_annotate.ipynb 65
 def _fmt_cell(value, pct: bool = False, unit: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -1239,7 +1239,7 @@ def _templates():
     env.globals["fmt"] = _fmt_cell
     return env
 
-# %% ../nbs/70_annotate.ipynb 60
+# %% ../nbs/70_annotate.ipynb 66
 def _sign_in(site: _Site, token: str, secure: bool):
     "The reply to a sign-in: the token's cookie and where to go next (an annotator also joins the study here)."
     from fastapi import HTTPException
@@ -1293,7 +1293,7 @@ def _add_public_routes(app, site: _Site) -> None:
             response.delete_cookie(cookie, path="/")
         return response
 
-# %% ../nbs/70_annotate.ipynb 61
+# %% ../nbs/70_annotate.ipynb 67
 def _public_item(site: _Site, annotator: str) -> dict:
     "The annotator's current item as the page may see it: its number in their list, audio URLs, text only if allowed."
     item = next_item(site.store, annotator)
@@ -1355,7 +1355,7 @@ def _add_annotator_routes(app, site: _Site) -> None:
         return FileResponse(_audio_path(site, name, item, side), media_type="audio/wav",
                             headers={"Cache-Control": "private, max-age=3600"})
 
-# %% ../nbs/70_annotate.ipynb 62
+# %% ../nbs/70_annotate.ipynb 68
 def _add_owner_routes(app, site: _Site) -> None:
     "The results page and the statistics API: the study owner only."
     from fastapi import Depends, Request
@@ -1425,7 +1425,7 @@ def create_app(db: str | Path | AnnotationStore, # the study database (it must h
     app.add_middleware(RequestGuard, max_body=study.max_body_bytes)   # outermost: its headers go on every reply
     return app
 
-# %% ../nbs/70_annotate.ipynb 77
+# %% ../nbs/70_annotate.ipynb 83
 def display_url(host: str, # the address served on
                 port: int, # the port
                ) -> str:
@@ -1459,7 +1459,7 @@ def run_server(app, # the ASGI app
                             timeout_graceful_shutdown=5)
     uvicorn.Server(config).run(sockets=[sock])
 
-# %% ../nbs/70_annotate.ipynb 80
+# %% ../nbs/70_annotate.ipynb 86
 _EXAMPLES = {
     "serve": "example:\n"
              "  speechnb annotate serve --db study.sqlite --pairs pairs.jsonl --config study.yaml\n"
@@ -1518,7 +1518,7 @@ def annotate_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="print JSON instead of text (default: text)")
     return parser
 
-# %% ../nbs/70_annotate.ipynb 81
+# %% ../nbs/70_annotate.ipynb 87
 LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 def _serve_settings(args) -> tuple[Path, StudyConfig, Path]:
@@ -1548,7 +1548,8 @@ def _cmd_serve(args) -> int:
             _set_meta(con, "url", url)
         token = owner_token(store)
         n_pairs = store.rows("SELECT COUNT(*) AS n FROM pairs")[0]["n"]
-        print(f"speechnb annotate: {store.study().name!r} ({n_pairs} pairs) at {url}  (Ctrl-C to stop)", flush=True)
+        print(f"speechnb annotate: {store.study().name!r} ({n_pairs} pair{'s' * (n_pairs != 1)}) at {url}  "
+              "(Ctrl-C to stop)", flush=True)
         print(f"owner link, for results and stats (keep it private): {url}start#{token}" if token else
               f"owner link: the one printed at the first start (new one: speechnb annotate invite --db {db} --owner)")
         print(f"invite annotators: speechnb annotate invite --db {db} NAME...", flush=True)
@@ -1588,7 +1589,7 @@ def _cmd_export(args) -> int:
     print(f"wrote {len(rows)} {kind} rows to {output} ({sum(r['tie'] for r in rows)} ties; schema {EXPORT_SCHEMA})")
     return 0
 
-# %% ../nbs/70_annotate.ipynb 82
+# %% ../nbs/70_annotate.ipynb 88
 def _fmt_stats(stats: dict) -> str:
     def f(value, pct=False):
         if value is None or math.isnan(value):
