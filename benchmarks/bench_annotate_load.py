@@ -76,7 +76,7 @@ class ServerProcess:
         self.process, self.port, self.starts = None, None, 0
 
     def start(self) -> dict:
-        "Start (the first time on a free port, later on the same one); returns seconds until it bound and until it answered."
+        "Start (first on a free port, then on the same one); returns seconds until it bound and until it answered."
         if self.port is not None:
             self.command[-1] = str(self.port)
         self.starts += 1
@@ -235,7 +235,8 @@ def report(args, results: dict, stored: list[tuple]) -> bool:
     a50, a95 = np.percentile(answer_ms, [50, 95])
     elapsed = results["elapsed"]
     print(
-        f"annotate load check: {args.annotators} invited annotators for {elapsed:.1f} s on loopback, one uvicorn process, "
+        f"annotate load check: {args.annotators} invited annotators for {elapsed:.1f} s on loopback, one uvicorn "
+        "process, "
         f"SQLite WAL; kill -9 and restart at {args.seconds / 2:.0f} s"
     )
     print(
@@ -247,11 +248,13 @@ def report(args, results: dict, stored: list[tuple]) -> bool:
         f"double submits refused {statuses[('double', 409)]}"
     )
     print(
-        f"restart after kill -9: port bound after {restart['bound_s']:.2f} s, first 200 after {restart['answered_s']:.2f} s; "
+        f"restart after kill -9: port bound after {restart['bound_s']:.2f} s, "
+        f"first 200 after {restart['answered_s']:.2f} s; "
         f"requests failed during the outage {len(outage)}"
     )
     print(
-        f"latency all requests: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms; answer POST: p50 {a50:.1f} ms, p95 {a95:.1f} ms"
+        f"latency all requests: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms; "
+        f"answer POST: p50 {a50:.1f} ms, p95 {a95:.1f} ms"
     )
     print(
         f"lost {lost}, duplicated {duplicated}, 5xx {server_errors}, stored without acknowledgement "

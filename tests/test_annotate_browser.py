@@ -49,7 +49,8 @@ def browser(tmp_path):
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
     if missing:
         pytest.fail(
-            f"{', '.join(missing)} not found: install Debian's browser with `apt-get install -y chromium chromium-driver`"
+            f"{', '.join(missing)} not found: install Debian's browser "
+            "with `apt-get install -y chromium chromium-driver`"
         )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -182,13 +183,16 @@ def _still_attached(element):
 
 
 def _audio_checks(driver):
-    "For each player on the page: (HTTP status, content type) of its source fetched with the page's cookie, and its duration."
+    "For each player on the page: (HTTP status, content type) of its source fetched with the page's cookie, duration."
     return driver.execute_async_script("""
         const done = arguments[0];
         Promise.all(Array.from(document.querySelectorAll('audio')).map(async (a) => {
           const r = await fetch(a.src);
-          const duration = await new Promise((ok) => { a.addEventListener('loadedmetadata', () => ok(a.duration), {once: true});
-                                                       a.addEventListener('error', () => ok(-1), {once: true}); a.load(); });
+          const duration = await new Promise((ok) => {
+            a.addEventListener('loadedmetadata', () => ok(a.duration), {once: true});
+            a.addEventListener('error', () => ok(-1), {once: true});
+            a.load();
+          });
           return [r.status, r.headers.get('content-type'), duration];
         })).then(done);""")
 
