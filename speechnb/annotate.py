@@ -5,14 +5,14 @@
 # %% auto 0
 __all__ = ['log', 'STRENGTHS', 'DEFAULT_REASONS', 'LOOPBACK_HOSTS', 'REASON_PATTERN', 'NAME_PATTERN', 'STUDY_PAIR_FIELDS',
            'SPLITS', 'APP_NAME', 'SQLITE_MAGIC', 'STUDY_TABLES', 'SCHEMA', 'EXPORT_SCHEMA', 'EXPORT_PAIR_FIELDS',
-           'EXPORT_PREFERENCE_FIELDS', 'EXPORT_JUDGEMENT_FIELDS', 'PAGES', 'STATIC', 'SCALE', 'COMMENT_LIMIT',
+           'EXPORT_PREFERENCE_FIELDS', 'EXPORT_JUDGEMENT_FIELDS', 'PAGE_TEMPLATES', 'STATIC', 'SCALE', 'COMMENT_LIMIT',
            'ANNOTATOR_COOKIE', 'OWNER_COOKIE', 'SECURITY_HEADERS', 'LOOPBACK_ADDRESSES', 'StudyConfig', 'load_study',
            'normalise_name', 'check_wav', 'load_study_pairs', 'check_study_db', 'AnnotationStore', 'create_study',
            'prepare_study', 'invite', 'owner_token', 'annotator_for', 'is_owner', 'UnknownAnnotator', 'AnswerError',
            'join', 'next_item', 'item_pair', 'record_answer', 'signed_score', 'pairwise_agreement',
            'krippendorff_alpha', 'check_pass_rate', 'aggregate_votes', 'load_judgements', 'study_stats',
-           'pair_summaries', 'ExportConfig', 'export_preferences', 'speech_file', 'request_models', 'RequestGuard',
-           'create_app', 'display_url', 'bind_socket', 'run_server', 'annotate_parser', 'cli_annotate']
+           'pair_summaries', 'ExportConfig', 'export_preferences', 'speech_file', 'asset_dir', 'request_models',
+           'RequestGuard', 'create_app', 'display_url', 'bind_socket', 'run_server', 'annotate_parser', 'cli_annotate']
 
 # %% ../nbs/70_annotate.ipynb 3
 import argparse
@@ -769,314 +769,19 @@ def speech_file(text: str, # what to say
     return path
 
 # %% ../nbs/70_annotate.ipynb 58
-_BASE_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{% block title %}{{ study.name }}{% endblock %} · speechnb annotate</title>
-<link rel="stylesheet" href="/static/style.css">
-</head>
-<body>
-<header>
-  <h1>speechnb annotate · {{ study.name }}</h1>
-  {% if annotator %}<span class="who">annotator: <strong id="annotator-name">{{ annotator }}</strong></span>{% endif %}
-  {% if owner %}<span class="who">study owner</span>{% endif %}
-</header>
-<main>
-{% block main %}{% endblock %}
-</main>
-<script src="/static/annotate.js"></script>
-</body>
-</html>
-"""
+PAGE_TEMPLATES = ("base.html", "message.html", "start.html", "annotate.html", "results.html")
+STATIC = {"annotate.js": "text/javascript", "style.css": "text/css"}  # file -> media type
 
-_MESSAGE_PAGE = """{% extends "base.html" %}
-{% block main %}
-<div class="card" id="{{ page_id }}">
-  <h2>{{ title }}</h2>
-  <p>{{ message }}</p>
-</div>
-{% endblock %}
-"""
+def asset_dir() -> Path:
+    "The folder of the page templates, script and stylesheet shipped with speechnb (`speechnb/assets/annotate`)."
+    import importlib.resources
+    return Path(str(importlib.resources.files("speechnb") / "assets" / "annotate"))
 
-_START_PAGE = """{% extends "base.html" %}
-{% block main %}
-<form class="card" id="start-form">
-  <h2>Welcome</h2>
-  <p>You will hear a spoken request and two spoken answers, A and B. Listen to both, then say which one
-  would be better to hear from a voice assistant, and how much better. Your answers are saved as you go:
-  open this link again to continue where you left off.</p>
-  <button type="submit" id="start">Start</button><span class="error" id="error" role="alert"></span>
-</form>
-{% endblock %}
-"""
-
-# %% ../nbs/70_annotate.ipynb 59
-_ITEM_PAGE = """{% extends "base.html" %}
-{% block main %}
-<div class="card">
-  <h2>Item {{ item.number }} of {{ item.total }}</h2>
-  <progress value="{{ item.answered }}" max="{{ item.total }}"></progress>
-</div>
-<div class="card" id="request">
-  <h2>Request</h2>
-  <audio controls preload="none" src="{{ item.audio.prompt }}" data-side="prompt" id="audio-prompt"></audio>
-  {% if item.text %}<details data-side="prompt"><summary>Show the text</summary>
-    <p id="text-prompt">{{ item.text.prompt }}</p></details>{% endif %}
-</div>
-<div class="responses">
-  {% for side in ["A", "B"] %}
-  <div class="card response">
-    <h2>Response {{ side }}</h2>
-    <audio controls preload="none" src="{{ item.audio[side] }}" data-side="{{ side }}" id="audio-{{ side }}"></audio>
-    <p class="heard" id="heard-{{ side }}">not heard yet</p>
-    {% if item.text %}<details data-side="{{ side }}"><summary>Show the text</summary>
-      <p id="text-{{ side }}">{{ item.text[side] }}</p></details>{% endif %}
-  </div>
-  {% endfor %}
-</div>
-<form class="card" id="answer-form" data-item="{{ item.item }}"
-      data-listen-first="{{ 'true' if study.listen_first else 'false' }}">
-  <fieldset id="verdict"{% if study.listen_first %} disabled{% endif %}>
-    <legend>Which answer would be better to <em>hear</em> from a voice assistant?</legend>
-    <div class="scale">
-      {% for value, label in scale %}
-      <label><input type="radio" name="verdict" value="{{ value }}" required>
-        <kbd>{{ loop.index }}</kbd> {{ label }}</label>
-      {% endfor %}
-    </div>
-    {% if study.listen_first %}
-    <p class="muted" id="listen-hint">Listen to both answers to the end, then choose.</p>
-    {% endif %}
-  </fieldset>
-  <fieldset>
-    <legend>Why? <span class="muted">(optional, about the better answer)</span></legend>
-    <div class="reasons">
-      {% for key, label in study.reasons.items() %}
-      <label><input type="checkbox" name="reasons" value="{{ key }}"> {{ label }}</label>
-      {% endfor %}
-    </div>
-  </fieldset>
-  <fieldset>
-    <legend>Comment <span class="muted">(optional)</span></legend>
-    <textarea name="comment" id="comment" maxlength="{{ comment_limit }}"></textarea>
-  </fieldset>
-  <button type="submit" id="submit"{% if study.listen_first %} disabled{% endif %}>Submit and continue</button>
-  <span class="error" id="error" role="alert"></span>
-  <p class="muted keys" id="shortcuts">Keys: <kbd>P</kbd> request · <kbd>A</kbd> / <kbd>B</kbd> play or pause
-  an answer · <kbd>1</kbd>–<kbd>7</kbd> choose (1 = A much better, 4 = tie, 7 = B much better) ·
-  <kbd>Enter</kbd> submit</p>
-</form>
-{% endblock %}
-"""
-
-_RESULTS_PAGE = """{% extends "base.html" %}
-{% block title %}results · {{ study.name }}{% endblock %}
-{% block main %}
-<div class="stats" id="summary">
-  {% for value, label in [
-      (stats.judgements, "judgements (%d annotators)" % stats.annotators),
-      ("%d / %d" % (stats.pairs_done, stats.pairs), "pairs with %d+ judgements" % study.annotators_per_pair),
-      (fmt(stats.pairwise_agreement, pct=True), "pairwise agreement (A / B / tie)"),
-      (fmt(stats.alpha_nominal), "Krippendorff's α, nominal"),
-      (fmt(stats.alpha_interval), "Krippendorff's α, interval (−3…3)"),
-      (fmt(stats.check_pass_rate, pct=True), "attention checks passed (%d)" % stats.check_judgements),
-      (fmt(stats.median_seconds, unit=" s"), "median time per item"),
-      (fmt(stats.tie_rate, pct=True), "ties among judgements")] %}
-  <div class="stat"><div class="value">{{ value }}</div><div class="label">{{ label }}</div></div>
-  {% endfor %}
-</div>
-<div class="card spaced">
-  <h2>Annotators</h2>
-  <table id="annotators">
-    <tr><th>annotator</th><th class="num">answered</th><th class="num">assigned</th><th>progress</th>
-        <th class="num">checks passed</th><th class="num">median s / item</th></tr>
-    {% for row in stats.per_annotator %}
-    <tr><td>{{ row.annotator }}</td><td class="num">{{ row.answered }}</td><td class="num">{{ row.assigned }}</td>
-        <td><progress value="{{ row.answered }}" max="{{ row.assigned or 1 }}"></progress></td>
-        <td class="num">{{ fmt(row.check_pass_rate, pct=True) }}</td>
-        <td class="num">{{ fmt(row.median_seconds) }}</td></tr>
-    {% endfor %}
-  </table>
-  <p class="muted">Invite more: <code>speechnb annotate invite --db … NAME…</code> prints one secret link
-  per name.</p>
-</div>
-<div class="card">
-  <h2>Pairs</h2>
-  <table id="pairs">
-    <tr><th>pair</th><th>request</th><th class="num">votes a / b / tie</th><th>label</th><th class="num">margin</th>
-        <th class="num">agreement</th></tr>
-    {% for row in pairs %}
-    <tr><td><code>{{ row.pair_id }}</code>{% if row.expected %} <span class="tag check">check</span>{% endif %}</td>
-        <td>{{ row.prompt | truncate(70) }}</td>
-        <td class="num">{{ row.votes.a }} / {{ row.votes.b }} / {{ row.votes.tie }}</td>
-        <td>{{ row.label or "–" }}</td><td class="num">{{ fmt(row.margin) }}</td>
-        <td class="num">{{ fmt(row.agreement, pct=True) }}</td></tr>
-    {% endfor %}
-  </table>
-  <p class="muted">Votes and labels refer to the pairs file's response_a / response_b, not to what annotators heard
-  as A / B (that order is random per annotator).
-  Export: <code>speechnb annotate export --db … --output judgements.jsonl</code>.</p>
-</div>
-{% endblock %}
-"""
-
-# %% ../nbs/70_annotate.ipynb 60
-_SCRIPT = """// speechnb annotate. The start page signs in with the token of the link's #fragment (never part of a URL
-// the server sees); the item page plays the audio, keeps the choice closed until both answers were heard
-// (listen_first), offers keyboard shortcuts and posts the answer as JSON. The server decides what A and B are.
-(function () {
-  "use strict";
-  const error = document.getElementById("error");
-  const post = (url, body) => fetch(url, {method: "POST", credentials: "same-origin",
-                                           headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
-  const reason = async (response) => {
-    const data = await response.json().catch(() => ({}));
-    return typeof data.detail === "string" ? data.detail : "HTTP " + response.status;
-  };
-
-  function startPage(form) {
-    const button = document.getElementById("start");
-    const check = () => {   // again on every hash change: a link pasted into the same tab does not reload the page
-      button.disabled = location.hash.length < 2;
-      error.textContent = button.disabled ? "This link is incomplete: open the whole link the study owner sent you."
-                                          : "";
-    };
-    window.addEventListener("hashchange", check);
-    check();
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      try {
-        const response = await post("/api/session", {token: location.hash.slice(1)});
-        if (response.ok) { location.replace((await response.json()).next); return; }
-        error.textContent = "Not signed in: " + await reason(response);
-      } catch (e) { error.textContent = "Network error: please try again."; }
-    });
-  }
-
-  function itemPage(form) {
-    const listenFirst = form.dataset.listenFirst === "true";
-    const started = performance.now();
-    const heard = new Set(), audio = {};
-    let revealed = false;
-    const verdict = document.getElementById("verdict"), button = document.getElementById("submit");
-    const hint = document.getElementById("listen-hint");
-    function refresh() {
-      heard.forEach((side) => {
-        const label = document.getElementById("heard-" + side);
-        if (label) label.textContent = "heard";
-      });
-      const open = !listenFirst || (heard.has("A") && heard.has("B"));
-      verdict.disabled = !open;
-      button.disabled = !open;
-      if (hint) hint.hidden = open;
-    }
-    document.querySelectorAll("audio").forEach((player) => {
-      audio[player.dataset.side] = player;
-      player.addEventListener("play", () => Object.values(audio).forEach((o) => { if (o !== player) o.pause(); }));
-      player.addEventListener("ended", () => { heard.add(player.dataset.side); refresh(); });
-    });
-    document.querySelectorAll("details").forEach((d) => d.addEventListener("toggle", () => { revealed ||= d.open; }));
-    const toggle = (player) => { if (player.paused) player.play(); else player.pause(); };
-    const players = {p: "prompt", a: "A", b: "B"};
-    document.addEventListener("keydown", (event) => {
-      if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest("textarea, button")) return;
-      const key = event.key.toLowerCase();
-      if (key in players) { event.preventDefault(); toggle(audio[players[key]]); }
-      else if (/^[1-7]$/.test(key) && !verdict.disabled) {
-        form.querySelectorAll("input[name=verdict]")[Number(key) - 1].checked = true;
-      }
-      else if (key === "enter" && !button.disabled) { event.preventDefault(); form.requestSubmit(); }
-    });
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const data = new FormData(form);
-      if (!data.get("verdict")) { error.textContent = "Please choose A, B or tie."; return; }
-      const [choice, strength] = data.get("verdict").split("|");
-      const body = {item: Number(form.dataset.item), choice: choice, strength: strength,
-                    reasons: data.getAll("reasons"), comment: data.get("comment") || "",
-                    elapsed_ms: Math.round(performance.now() - started), played: Array.from(heard),
-                    text_revealed: revealed};
-      button.disabled = true;
-      error.textContent = "";
-      try {
-        const response = await post("/api/answers", body);
-        // 409: this item was already saved (e.g. from a second tab): move on as well.
-        if (response.status === 201 || response.status === 409) { location.reload(); return; }
-        error.textContent = response.status === 401 ? "Signed out: open your invitation link again."
-                                                    : "Not saved: " + await reason(response);
-      } catch (e) { error.textContent = "Not saved (network error): please try again."; }
-      button.disabled = false;
-    });
-    refresh();
-  }
-
-  const start = document.getElementById("start-form"), form = document.getElementById("answer-form");
-  if (start) startPage(start);
-  if (form) itemPage(form);
-})();
-"""
-
-# %% ../nbs/70_annotate.ipynb 61
-_STYLE = """/* speechnb annotate: plain, readable, keyboard-friendly */
-:root { --ink: #1d2430; --muted: #5b6474; --line: #d6dbe3; --accent: #2f6fde; --bg: #f6f7f9; --bad: #b3261e; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
-       color: var(--ink); background: var(--bg); }
-header { background: #fff; border-bottom: 1px solid var(--line); padding: 10px 24px;
-         display: flex; gap: 16px; align-items: center; }
-header h1 { font-size: 18px; margin: 0; }
-header .who { margin-left: auto; color: var(--muted); }
-main { max-width: 980px; margin: 20px auto; padding: 0 16px; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; margin-bottom: 16px; }
-.card h2 { font-size: 16px; margin: 0 0 8px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
-.spaced { margin-top: 16px; }
-.responses { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
-.response h2 { color: var(--ink); font-size: 20px; text-transform: none; }
-audio { width: 100%; }
-.heard { margin: 4px 0 0; font-size: 13px; color: var(--muted); }
-details { margin-top: 8px; color: var(--muted); }
-fieldset { border: none; padding: 0; margin: 0 0 12px; }
-fieldset:disabled .scale { opacity: .45; }
-legend { font-weight: 600; margin-bottom: 6px; }
-.scale { display: grid; grid-template-columns: repeat(7, 1fr); gap: 6px; }
-.scale label { border: 1px solid var(--line); border-radius: 6px; padding: 8px 4px; text-align: center; cursor: pointer;
-               font-size: 14px; background: #fafbfc; }
-.scale input { display: block; margin: 0 auto 4px; }
-.scale label:has(input:checked) { border-color: var(--accent); background: #e8f0fd; }
-kbd { font: 12px ui-monospace, monospace; border: 1px solid var(--line); border-bottom-width: 2px; border-radius: 4px;
-      padding: 0 4px; background: #fafbfc; }
-.keys { font-size: 13px; margin: 10px 0 0; }
-.reasons { display: flex; flex-wrap: wrap; gap: 8px 18px; }
-textarea { width: 100%; min-height: 60px; font: inherit; padding: 6px; border: 1px solid var(--line);
-           border-radius: 6px; }
-button { font: inherit; padding: 8px 22px; border: none; border-radius: 6px; background: var(--accent); color: #fff;
-         cursor: pointer; }
-button:disabled { background: #9db5e6; cursor: not-allowed; }
-.error { color: var(--bad); margin-left: 12px; }
-progress { width: 100%; height: 8px; accent-color: var(--accent); }
-.muted { color: var(--muted); }
-table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { color: var(--muted); font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.stats { display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; }
-.stat { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
-.stat .value { font-size: 24px; font-weight: 600; }
-.stat .label { color: var(--muted); font-size: 13px; }
-.tag { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; background: #eef1f5; }
-.tag.check { background: #fff3d6; }
-"""
-
-PAGES = {"base.html": _BASE_PAGE, "message.html": _MESSAGE_PAGE, "start.html": _START_PAGE, "annotate.html": _ITEM_PAGE,
-         "results.html": _RESULTS_PAGE}
-STATIC = {"annotate.js": (_SCRIPT, "text/javascript"), "style.css": (_STYLE, "text/css")}
 SCALE = [("A|much better", "A much better"), ("A|better", "A better"), ("A|slightly better", "A slightly better"),
          ("tie|tie", "tie"), ("B|slightly better", "B slightly better"), ("B|better", "B better"),
          ("B|much better", "B much better")]
 
-# %% ../nbs/70_annotate.ipynb 63
+# %% ../nbs/70_annotate.ipynb 61
 COMMENT_LIMIT = 2000  # characters in a comment
 ANNOTATOR_COOKIE, OWNER_COOKIE = "speechnb_annotator", "speechnb_owner"
 SECURITY_HEADERS = [
@@ -1124,7 +829,7 @@ async def _body(request, model_name: str):
     except ValidationError as exc:
         raise HTTPException(422, _validation_message(exc.errors())) from None
 
-# %% ../nbs/70_annotate.ipynb 64
+# %% ../nbs/70_annotate.ipynb 62
 class _BodyTooLarge(Exception):
     "Raised inside the app when a streamed request body passes the limit."
 
@@ -1183,7 +888,7 @@ def _host_patterns(hosts: list[str]) -> list[str]:
     "Host names as Starlette's `TrustedHostMiddleware` compares them (IPv6 literals in brackets)."
     return [f"[{host.strip('[]')}]" if ":" in host else host.lower() for host in hosts]
 
-# %% ../nbs/70_annotate.ipynb 65
+# %% ../nbs/70_annotate.ipynb 63
 def _fmt_cell(value, pct: bool = False, unit: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -1235,11 +940,11 @@ class _Site:
 
 def _templates():
     import jinja2
-    env = jinja2.Environment(loader=jinja2.DictLoader(PAGES), autoescape=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(asset_dir())), autoescape=True, undefined=jinja2.StrictUndefined)
     env.globals["fmt"] = _fmt_cell
     return env
 
-# %% ../nbs/70_annotate.ipynb 66
+# %% ../nbs/70_annotate.ipynb 64
 def _sign_in(site: _Site, token: str, secure: bool):
     "The reply to a sign-in: the token's cookie and where to go next (an annotator also joins the study here)."
     from fastapi import HTTPException
@@ -1276,10 +981,10 @@ def _add_public_routes(app, site: _Site) -> None:
 
     @app.get("/static/{name}")
     def static(name: str):
-        if name not in STATIC:
+        if name not in STATIC:  # a fixed list: no path from the URL ever reaches the file system
             raise HTTPException(404, "not found")
-        text, media_type = STATIC[name]
-        return Response(text, media_type=media_type, headers={"Cache-Control": "no-cache"})
+        text = (asset_dir() / name).read_text(encoding="utf-8")
+        return Response(text, media_type=STATIC[name], headers={"Cache-Control": "no-cache"})
 
     @app.post("/api/session")
     async def sign_in(request: Request):
@@ -1293,7 +998,7 @@ def _add_public_routes(app, site: _Site) -> None:
             response.delete_cookie(cookie, path="/")
         return response
 
-# %% ../nbs/70_annotate.ipynb 67
+# %% ../nbs/70_annotate.ipynb 65
 def _public_item(site: _Site, annotator: str) -> dict:
     "The annotator's current item as the page may see it: its number in their list, audio URLs, text only if allowed."
     item = next_item(site.store, annotator)
@@ -1355,7 +1060,7 @@ def _add_annotator_routes(app, site: _Site) -> None:
         return FileResponse(_audio_path(site, name, item, side), media_type="audio/wav",
                             headers={"Cache-Control": "private, max-age=3600"})
 
-# %% ../nbs/70_annotate.ipynb 68
+# %% ../nbs/70_annotate.ipynb 66
 def _add_owner_routes(app, site: _Site) -> None:
     "The results page and the statistics API: the study owner only."
     from fastapi import Depends, Request
@@ -1425,7 +1130,7 @@ def create_app(db: str | Path | AnnotationStore, # the study database (it must h
     app.add_middleware(RequestGuard, max_body=study.max_body_bytes)   # outermost: its headers go on every reply
     return app
 
-# %% ../nbs/70_annotate.ipynb 83
+# %% ../nbs/70_annotate.ipynb 81
 def display_url(host: str, # the address served on
                 port: int, # the port
                ) -> str:
@@ -1459,7 +1164,7 @@ def run_server(app, # the ASGI app
                             timeout_graceful_shutdown=5)
     uvicorn.Server(config).run(sockets=[sock])
 
-# %% ../nbs/70_annotate.ipynb 86
+# %% ../nbs/70_annotate.ipynb 84
 _EXAMPLES = {
     "serve": "example:\n"
              "  speechnb annotate serve --db study.sqlite --pairs pairs.jsonl --config study.yaml\n"
@@ -1518,7 +1223,7 @@ def annotate_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="print JSON instead of text (default: text)")
     return parser
 
-# %% ../nbs/70_annotate.ipynb 87
+# %% ../nbs/70_annotate.ipynb 85
 LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 def _serve_settings(args) -> tuple[Path, StudyConfig, Path]:
@@ -1589,7 +1294,7 @@ def _cmd_export(args) -> int:
     print(f"wrote {len(rows)} {kind} rows to {output} ({sum(r['tie'] for r in rows)} ties; schema {EXPORT_SCHEMA})")
     return 0
 
-# %% ../nbs/70_annotate.ipynb 88
+# %% ../nbs/70_annotate.ipynb 86
 def _fmt_stats(stats: dict) -> str:
     def f(value, pct=False):
         if value is None or math.isnan(value):
