@@ -137,10 +137,16 @@ class CT2Engine:
         return self.tokenizer.convert_ids_to_tokens(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def _split(self, prompts: list[list[str]]) -> tuple[list[str] | None, list[list[str]]]:
+        "(static prefix or None, the rest of each prompt): the shared prefix cut back to its last turn boundary."
         n = common_prefix(prompts)
-        if n < self.min_static_prefix:
+        # Cut at the last special token (a turn boundary such as <|im_start|>) so that every batch of one
+        # strategy shares the same prefix, whatever its questions have in common: CTranslate2 reuses a cached
+        # prefix only when it is exactly the same.
+        special = set(self.tokenizer.all_special_tokens)
+        boundary = max((i for i in range(n) if prompts[0][i] in special), default=0)
+        if boundary < self.min_static_prefix:
             return None, prompts
-        return prompts[0][:n], [p[n:] for p in prompts]
+        return prompts[0][:boundary], [p[boundary:] for p in prompts]
 
     def _run(self, texts: list[str], stop_ids: list[int], max_new_tokens: int, temperature: float, seed: int,
              with_logits: bool):
