@@ -17,6 +17,7 @@ test: setup lint
 ## ruff, configured in pyproject.toml (rules that catch real bugs; see its comments)
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## the main job on the embedded offline defaults (no hub, no GPU)
 reproduce: setup

@@ -16,6 +16,7 @@ writer, on what the project already installs (nbclient, nbformat, mistune throug
 nbdev.showdoc). Executed notebooks are cached in _proc/docs/ by the content of the notebook and the library,
 so a rebuild executes only what changed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,14 +39,16 @@ CACHE = ROOT / "_proc" / "docs"
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1f2328;line-height:1.5}
 nav.site{background:#1f3b57;padding:.6rem 1.2rem;display:flex;gap:1.2rem;flex-wrap:wrap;align-items:center}
-nav.site a{color:#fff;text-decoration:none;font-weight:500} nav.site a.brand{font-size:1.15rem;font-weight:700;margin-right:1rem}
+nav.site a{color:#fff;text-decoration:none;font-weight:500}
+nav.site a.brand{font-size:1.15rem;font-weight:700;margin-right:1rem}
 nav.site input{margin-left:auto;padding:.25rem .5rem;border-radius:4px;border:0;min-width:14rem}
 #search-results{max-width:1000px;margin:0 auto;padding:0 1.2rem} #search-results li{margin:.3rem 0}
 main.page{max-width:1000px;margin:1.5rem auto;padding:0 1.2rem}
 pre,code{background:#f6f8fa;border-radius:4px;font-size:.92em} pre{padding:.7rem;overflow:auto}
 table{border-collapse:collapse;margin:.6rem 0} td,th{border:1px solid #d0d7de;padding:.25rem .55rem;vertical-align:top}
 .lead{font-size:1.1rem;color:#57606a} .cell{margin:.8rem 0} .output{margin:.3rem 0 .9rem 1rem}
-.output pre{background:#fff;border-left:3px solid #d0d7de} .output img{max-width:100%} .error pre{border-left-color:#cf222e}
+.output pre{background:#fff;border-left:3px solid #d0d7de} .output img{max-width:100%}
+.error pre{border-left-color:#cf222e}
 .sym{border-left:4px solid #1f3b57;padding:.2rem 1rem;margin:1.2rem 0;background:#fafbfc}
 .sym blockquote{margin:0} .skipped{color:#57606a;font-size:.9em} details{margin:.3rem 0}
 .gallery img{max-width:100%;border:1px solid #d0d7de;margin:.5rem 0}
@@ -53,11 +56,13 @@ table{border-collapse:collapse;margin:.6rem 0} td,th{border:1px solid #d0d7de;pa
 # A search over a prebuilt index, by hand: the site must work from file:// (no fetch of a JSON file there) and
 # offline, and no search library (lunr.js and the like) is installed; ranking is "every word present", title first.
 SEARCH_JS = """
+function inTitle(entry, words) { return words.every(w => entry.title.toLowerCase().includes(w)); }
 function speechnbSearch(query) {
-  const box = document.getElementById('search-results'); const words = query.toLowerCase().split(/\\s+/).filter(Boolean);
+  const box = document.getElementById('search-results');
+  const words = query.toLowerCase().split(/\\s+/).filter(Boolean);
   box.innerHTML = ''; if (!words.length) return;
   const hits = SEARCH_INDEX.filter(e => words.every(w => (e.title + ' ' + e.text).toLowerCase().includes(w)))
-    .sort((a, b) => words.every(w => b.title.toLowerCase().includes(w)) - words.every(w => a.title.toLowerCase().includes(w)));
+    .sort((a, b) => inTitle(b, words) - inTitle(a, words));
   const list = document.createElement('ul'); list.id = 'search-hits';
   for (const e of hits.slice(0, 30)) {
     const item = document.createElement('li'); const link = document.createElement('a');
@@ -70,25 +75,38 @@ OUTPUT_ORDER = ("text/html", "image/png", "image/svg+xml", "text/markdown", "tex
 
 
 def nav(prefix: str = "") -> str:
-    links = [("index.html", "Home"), ("design.html", "Design"), ("notebooks.html", "Notebooks"), ("api/index.html", "API"),
-             ("configs.html", "Configs"), ("reports.html", "Reports")]
+    links = [
+        ("index.html", "Home"),
+        ("design.html", "Design"),
+        ("notebooks.html", "Notebooks"),
+        ("api/index.html", "API"),
+        ("configs.html", "Configs"),
+        ("reports.html", "Reports"),
+    ]
     items = "".join(f'<a href="{prefix}{href}">{label}</a>' for href, label in links)
-    search = ('<input id="search" type="search" placeholder="Search the docs" aria-label="Search" '
-              'oninput="speechnbSearch(this.value)">')
+    search = (
+        '<input id="search" type="search" placeholder="Search the docs" aria-label="Search" '
+        'oninput="speechnbSearch(this.value)">'
+    )
     return f'<nav class="site"><a class="brand" href="{prefix}index.html">speechnb</a>{items}{search}</nav>'
 
 
 def page(title: str, body: str, prefix: str = "") -> str:
-    scripts = (f"<script src='{prefix}search_index.js'></script><script>const SEARCH_PREFIX = '{prefix}';{SEARCH_JS}</script>")
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} – speechnb</title>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style>"
-            f"{highlight_css()}{scripts}</head><body>{nav(prefix)}<div id='search-results'></div>"
-            f"<main class='page'>{body}</main></body></html>")
+    scripts = (
+        f"<script src='{prefix}search_index.js'></script><script>const SEARCH_PREFIX = '{prefix}';{SEARCH_JS}</script>"
+    )
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} – speechnb</title>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style>"
+        f"{highlight_css()}{scripts}</head><body>{nav(prefix)}<div id='search-results'></div>"
+        f"<main class='page'>{body}</main></body></html>"
+    )
 
 
 def markdown(text: str) -> str:
     "Markdown to HTML (tables, inline code, raw HTML), with Quarto's `{...}` link attributes (from show_doc) dropped."
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
     return markdown2html_mistune(re.sub(r"\)\{[^}\n]*\}", ")", text))
 
 
@@ -96,20 +114,25 @@ def highlight(code: str) -> str:
     from pygments import highlight as pyg
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import PythonLexer
+
     return pyg(code, PythonLexer(), HtmlFormatter(nowrap=False, cssclass="code"))
 
 
 def highlight_css() -> str:
     from pygments.formatters import HtmlFormatter
+
     return f"<style>{HtmlFormatter(style='default').get_style_defs('.code')}</style>"
 
 
 def plain_text(markup: str) -> str:
     "The words of an HTML fragment, for the search index."
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", markup, flags=re.S))).split())
+    return " ".join(
+        html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", markup, flags=re.S))).split()
+    )
 
 
 # --- notebooks: execute, then turn nbdev's conventions into a page ----------------------------------------------
+
 
 def directives(source: str) -> dict[str, list[str]]:
     "nbdev's `#| name args` lines at the top of a cell."
@@ -141,6 +164,7 @@ def execute(path: Path, use_cache: bool = True):
     "The notebook executed from its own folder with the project's kernel (cached by `cache_key`)."
     import nbformat
     from nbclient import NotebookClient
+
     cached = CACHE / f"{path.stem}.{cache_key(path)}.ipynb"
     if use_cache and cached.is_file():
         return nbformat.read(str(cached), as_version=4)
@@ -151,8 +175,13 @@ def execute(path: Path, use_cache: bool = True):
             cell.metadata.setdefault("tags", []).append("skip-execution")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    NotebookClient(nb, kernel_name="python3", timeout=1200, skip_cells_with_tag="skip-execution",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=1200,
+        skip_cells_with_tag="skip-execution",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     CACHE.mkdir(parents=True, exist_ok=True)
     for stale in CACHE.glob(f"{path.stem}.*.ipynb"):
         stale.unlink()
@@ -180,12 +209,17 @@ def defined_names(source: str) -> list[str]:
         tree = ast.parse(source)
     except SyntaxError:
         return []
-    return [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")]
+    return [
+        node.name
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")
+    ]
 
 
 def symbol_doc(module, name: str) -> str:
     "show_doc of `module.name` as HTML: signature, docstring and the docments parameter table."
     from nbdev.showdoc import show_doc
+
     obj = getattr(module, name)
     rendered = show_doc(obj, title_level=3)._repr_markdown_()
     return f"<div class='sym' id='{html.escape(name.lower())}'>{markdown(rendered)}</div>"
@@ -244,7 +278,11 @@ def render_notebook(nb, target: Path, fallback: str, prefix: str = "") -> dict:
     cells = list(nb.cells)
     if cells and cells[0].cell_type == "markdown" and cells[0].source.lstrip().startswith("# "):
         cells = cells[1:]  # the title cell: rendered as the page's heading and lead below
-    body = "".join(render_cell(cell, module, flags) for cell in cells if not (cell.cell_type == "raw" and cell.source.startswith("---")))
+    body = "".join(
+        render_cell(cell, module, flags)
+        for cell in cells
+        if not (cell.cell_type == "raw" and cell.source.startswith("---"))
+    )
     head = f"<h1>{html.escape(title)}</h1>" + (f"<p class='lead'>{markdown(description)}</p>" if description else "")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page(title, head + body, prefix), encoding="utf-8")
@@ -252,6 +290,7 @@ def render_notebook(nb, target: Path, fallback: str, prefix: str = "") -> dict:
 
 
 # --- API, configs, reports ----------------------------------------------------------------------------------
+
 
 def module_names() -> list[str]:
     return sorted(p.stem for p in (ROOT / "speechnb").glob("*.py") if not p.stem.startswith("_"))
@@ -266,11 +305,18 @@ def api_page(out: Path, name: str) -> tuple[str, list[dict]]:
         obj = getattr(module, symbol)
         if inspect.isfunction(obj) or inspect.isclass(obj):
             parts.append(symbol_doc(module, symbol))
-            entries.append(dict(title=f"speechnb.{name}.{symbol}", url=f"api/{name}.html#{symbol.lower()}",
-                                text=(inspect.getdoc(obj) or "")[:500]))
+            entries.append(
+                dict(
+                    title=f"speechnb.{name}.{symbol}",
+                    url=f"api/{name}.html#{symbol.lower()}",
+                    text=(inspect.getdoc(obj) or "")[:500],
+                )
+            )
         elif not symbol == "log":
-            parts.append(f"<div class='sym' id='{symbol.lower()}'><h3><code>{html.escape(symbol)}</code></h3>"
-                         f"<pre>{html.escape(repr(obj)[:600])}</pre></div>")
+            parts.append(
+                f"<div class='sym' id='{symbol.lower()}'><h3><code>{html.escape(symbol)}</code></h3>"
+                f"<pre>{html.escape(repr(obj)[:600])}</pre></div>"
+            )
     (out / "api" / f"{name}.html").write_text(page(f"speechnb.{name}", "\n".join(parts), "../"), encoding="utf-8")
     return summary, entries
 
@@ -278,23 +324,37 @@ def api_page(out: Path, name: str) -> tuple[str, list[dict]]:
 def step_configs() -> list[tuple[str, type]]:
     "Every config dataclass of a pipeline step: the `*Config` classes the speechnb modules export."
     import dataclasses
+
     found = []
     for name in module_names():
         module = importlib.import_module(f"speechnb.{name}")
         for symbol in getattr(module, "__all__", []):
             obj = getattr(module, symbol)
-            if inspect.isclass(obj) and dataclasses.is_dataclass(obj) and symbol.endswith("Config") and obj.__module__ == module.__name__:
+            if (
+                inspect.isclass(obj)
+                and dataclasses.is_dataclass(obj)
+                and symbol.endswith("Config")
+                and obj.__module__ == module.__name__
+            ):
                 found.append((f"speechnb.{name}.{symbol}", obj))
     return found
 
 
 def configs_page(out: Path) -> dict:
     from speechnb.config import config_table
-    parts = ["<h1>Configs</h1>", markdown("Every step's settings are one dataclass: `configs/<profile>/<step>.yaml` is read into "
-                                          "it, and every field is also a command-line flag. Keys in **bold** are sections.")]
+
+    parts = [
+        "<h1>Configs</h1>",
+        markdown(
+            "Every step's settings are one dataclass: `configs/<profile>/<step>.yaml` is read into "
+            "it, and every field is also a command-line flag. Keys in **bold** are sections."
+        ),
+    ]
     for name, cls in step_configs():
-        parts.append(f"<h2 id='{cls.__name__.lower()}'><code>{name}</code></h2>{markdown(inspect.getdoc(cls) or '')}"
-                     f"{markdown(config_table(cls))}")
+        parts.append(
+            f"<h2 id='{cls.__name__.lower()}'><code>{name}</code></h2>{markdown(inspect.getdoc(cls) or '')}"
+            f"{markdown(config_table(cls))}"
+        )
     body = "\n".join(parts)
     (out / "configs.html").write_text(page("Configs", body), encoding="utf-8")
     return dict(title="Configs", url="configs.html", text=plain_text(body)[:20000])
@@ -307,15 +367,25 @@ def reports_page(out: Path) -> dict:
     gallery = []
     for fig in figures:
         shutil.copy2(fig, out / "figures" / fig.name)
-        gallery.append(f"<h3>{html.escape(fig.stem)}</h3><img src='figures/{html.escape(fig.name)}' alt='{html.escape(fig.stem)}'>")
-    tables = [f"<h3>{html.escape(t.stem)}</h3>{markdown(t.read_text())}" for t in sorted((ROOT / "reports" / "tables").glob("*.md"))]
-    body = ("<h1>Reports</h1><div class='gallery'>" + ("".join(gallery) or "<p>No figures yet: run <code>make reproduce</code>.</p>")
-            + "</div><h2>Tables</h2>" + ("".join(tables) or "<p>No tables yet.</p>"))
+        gallery.append(
+            f"<h3>{html.escape(fig.stem)}</h3><img src='figures/{html.escape(fig.name)}' alt='{html.escape(fig.stem)}'>"
+        )
+    tables = [
+        f"<h3>{html.escape(t.stem)}</h3>{markdown(t.read_text())}"
+        for t in sorted((ROOT / "reports" / "tables").glob("*.md"))
+    ]
+    body = (
+        "<h1>Reports</h1><div class='gallery'>"
+        + ("".join(gallery) or "<p>No figures yet: run <code>make reproduce</code>.</p>")
+        + "</div><h2>Tables</h2>"
+        + ("".join(tables) or "<p>No tables yet.</p>")
+    )
     (out / "reports.html").write_text(page("Reports", body), encoding="utf-8")
     return dict(title="Reports", url="reports.html", text=plain_text(body)[:20000])
 
 
 # --- the site -----------------------------------------------------------------------------------------------
+
 
 def library_notebooks(only: list[str] | None) -> list[Path]:
     found = sorted(p for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith(("_", ".")) and p.stem != "index")
@@ -325,6 +395,7 @@ def library_notebooks(only: list[str] | None) -> list[Path]:
 def notebook_pages(out: Path, only: list[str] | None, use_cache: bool) -> tuple[list[dict], list[dict]]:
     "The library notebooks (executed) and the executed experiments of the last `make reproduce`, as pages."
     import nbformat
+
     library = []
     for path in library_notebooks(only):
         print(f"executing {path.name}", file=sys.stderr, flush=True)
@@ -333,14 +404,20 @@ def notebook_pages(out: Path, only: list[str] | None, use_cache: bool) -> tuple[
     experiments = []
     for path in sorted((ROOT / "reports" / "executed").glob("*.ipynb")):
         href = f"experiments/{path.stem}.html"
-        experiments.append({**render_notebook(nbformat.read(str(path), as_version=4), out / href, path.stem, "../"), "url": href})
+        experiments.append(
+            {**render_notebook(nbformat.read(str(path), as_version=4), out / href, path.stem, "../"), "url": href}
+        )
     return library, experiments
 
 
 def listing(entries: list[dict], prefix: str = "") -> str:
-    return "".join(f"<li><a href='{prefix}{e['url']}'>{html.escape(e['title'])}</a>"
-                   f"{' – ' + markdown(e['description']).removeprefix('<p>').removesuffix('</p>').strip() if e.get('description') else ''}</li>"
-                   for e in entries)
+    "An HTML list of links to `entries`, each with its description."
+    inline = lambda text: markdown(text).strip().removeprefix("<p>").removesuffix("</p>")
+    return "".join(
+        f"<li><a href='{prefix}{e['url']}'>{html.escape(e['title'])}</a>"
+        f"{' – ' + inline(e['description']) if e.get('description') else ''}</li>"
+        for e in entries
+    )
 
 
 def build(out: Path = ROOT / "_docs", only: list[str] | None = None, use_cache: bool = True) -> Path:
@@ -354,17 +431,34 @@ def build(out: Path = ROOT / "_docs", only: list[str] | None = None, use_cache: 
         summary, entries = api_page(out, name)
         modules.append(dict(title=f"speechnb.{name}", url=f"api/{name}.html", description=summary))
         api_entries += entries
-    (out / "api" / "index.html").write_text(page("API reference", f"<h1>API reference</h1><ul>{listing(modules, '../')}</ul>", "../"),
-                                            encoding="utf-8")
+    (out / "api" / "index.html").write_text(
+        page("API reference", f"<h1>API reference</h1><ul>{listing(modules, '../')}</ul>", "../"), encoding="utf-8"
+    )
     none_yet = "<li>none yet: run <code>make reproduce</code></li>"
-    (out / "notebooks.html").write_text(page("Notebooks", f"<h1>Library notebooks</h1><ul>{listing(library)}</ul>"
-                                              f"<h1>Experiments (executed)</h1><ul>{listing(experiments) or none_yet}</ul>"), encoding="utf-8")
+    (out / "notebooks.html").write_text(
+        page(
+            "Notebooks",
+            f"<h1>Library notebooks</h1><ul>{listing(library)}</ul>"
+            f"<h1>Experiments (executed)</h1><ul>{listing(experiments) or none_yet}</ul>",
+        ),
+        encoding="utf-8",
+    )
     design = markdown((ROOT / "docs" / "design.md").read_text(encoding="utf-8"))
     (out / "design.html").write_text(page("Design", design), encoding="utf-8")
     readme = markdown((ROOT / "README.md").read_text(encoding="utf-8"))
-    (out / "index.html").write_text(page("speechnb", readme + f"<h2>Notebooks</h2><ul>{listing(library)}</ul>"), encoding="utf-8")
-    search = [*library, *experiments, *modules, *api_entries, configs_page(out), reports_page(out),
-              dict(title="Design", url="design.html", text=plain_text(design)), dict(title="speechnb", url="index.html", text=plain_text(readme))]
+    (out / "index.html").write_text(
+        page("speechnb", readme + f"<h2>Notebooks</h2><ul>{listing(library)}</ul>"), encoding="utf-8"
+    )
+    search = [
+        *library,
+        *experiments,
+        *modules,
+        *api_entries,
+        configs_page(out),
+        reports_page(out),
+        dict(title="Design", url="design.html", text=plain_text(design)),
+        dict(title="speechnb", url="index.html", text=plain_text(readme)),
+    ]
     index = [dict(title=e["title"], url=e["url"], text=e.get("text", "") or e.get("description", "")) for e in search]
     (out / "search_index.js").write_text("const SEARCH_INDEX = " + json.dumps(index) + ";\n", encoding="utf-8")
     (out / ".nojekyll").write_text("")
@@ -374,9 +468,15 @@ def build(out: Path = ROOT / "_docs", only: list[str] | None = None, use_cache: 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "_docs"), help="site folder (default: _docs/)")
-    parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="library notebooks to execute and render, by stem, "
-                                                                       "e.g. 31_compare (default: all)")
-    parser.add_argument("--no-cache", action="store_true", help="execute every notebook again (default: reuse _proc/docs/)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NOTEBOOK",
+        help="library notebooks to execute and render, by stem, e.g. 31_compare (default: all)",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="execute every notebook again (default: reuse _proc/docs/)"
+    )
     args = parser.parse_args()
     index = build(Path(args.out), args.only, use_cache=not args.no_cache)
     print(f"docs site: {index}")

@@ -1,6 +1,7 @@
 """Rules the code base keeps: no import circles among speechnb modules, small functions, one module per public name,
 no reference to a file outside the repository. Each rule is checked on the repository and, to show the check can
 fail, on a small example that breaks it."""
+
 import ast
 import graphlib
 import re
@@ -97,7 +98,8 @@ def test_functions_stay_small():
 
 def test_a_long_function_is_found():
     body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
-    source = f'def short():\n    "Fine."\n    return 1\n\nclass C:\n    def long(self):\n        "Too long."\n{textwrap.indent(body, "    ")}\n'
+    source = 'def short():\n    "Fine."\n    return 1\n\nclass C:\n    def long(self):\n        "Too long."\n'
+    source += textwrap.indent(body, "    ") + "\n"
     assert function_lengths(source) == {"short": 2, "C.long": MAX_FUNCTION_LINES + 1}
 
 
@@ -142,8 +144,13 @@ def test_no_file_refers_outside_the_repository():
 
 
 def test_outside_references_are_found(tmp_path):
-    samples = {"a.md": "see DESIGN.md for details", "b.py": "path = '/w" "ork/main/x'", "c.txt": "cp ../shared/notes .",
-               "d.py": "ok = 'reports/figures'", "e.bin": b"\xff\xfe DESIGN.md"}
+    samples = {
+        "a.md": "see DESIGN.md for details",
+        "b.py": "path = '/work/main/x'",
+        "c.txt": "cp ../shared/notes .",
+        "d.py": "ok = 'reports/figures'",
+        "e.bin": b"\xff\xfe DESIGN.md",
+    }
     for name, content in samples.items():
         (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode())
     assert sorted(files_referring_outside(tmp_path, list(samples))) == ["a.md", "b.py", "c.txt"]
@@ -169,8 +176,11 @@ def exported_names(root: Path) -> dict[str, list[str]]:
 
 
 def test_public_names_are_defined_once():
-    duplicated = {name: modules for name, modules in exported_names(ROOT).items()
-                  if len(modules) > 1 and name not in SHARED_NAMES_ALLOWED}
+    duplicated = {
+        name: modules
+        for name, modules in exported_names(ROOT).items()
+        if len(modules) > 1 and name not in SHARED_NAMES_ALLOWED
+    }
     new = {name: modules for name, modules in duplicated.items() if name not in DUPLICATE_NAMES}
     fixed = sorted(DUPLICATE_NAMES - set(duplicated))
     assert not new, f"names exported by more than one module: {new}"
@@ -182,9 +192,13 @@ def test_help_of_every_command_shows_an_example(command):
     """Every command's --help has an example and no heavy import on its path (timing stays out of tests:
     the measured seconds are in the report of issue 21)."""
     import sys
-    probe = ("import sys; from speechnb.cli import run_command\n"
-             "try:\n    run_command([sys.argv[1], '--help'])\nexcept SystemExit:\n    pass\n"
-             "print('HEAVY', sorted(m for m in ('torch', 'transformers', 'trl', 'spacy', 'pandas', 'numpy') if m in sys.modules))")
+
+    probe = (
+        "import sys; from speechnb.cli import run_command\n"
+        "try:\n    run_command([sys.argv[1], '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('torch', 'transformers', 'trl', 'spacy', 'pandas', 'numpy')\n"
+        "print('HEAVY', sorted(m for m in heavy if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", probe, command], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "example" in done.stdout and "HEAVY []" in done.stdout, done.stdout[-800:]

@@ -5,6 +5,7 @@ config documented, the design page, and a search that finds pages.
 The site is built from two small, fast notebooks (31_compare: figures; 40_preferences: tables), not all of them:
 every notebook already runs under nbdev_test, and executing each a second time here would double the suite's time.
 """
+
 import base64
 import importlib.util
 import shutil
@@ -22,13 +23,23 @@ NOTEBOOKS = ["31_compare", "40_preferences"]
 def _browser():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     assert chromium and driver, "chromium and chromedriver are needed: apt-get install chromium chromium-driver"
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tempfile.mkdtemp(prefix='speechnb-chrome-')}", "--window-size=1280,900"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='speechnb-chrome-')}",
+        "--window-size=1280,900",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(driver), options=options)
 
@@ -36,8 +47,12 @@ def _browser():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_docs.py"), "--out", str(out), "--only", *NOTEBOOKS],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_docs.py"), "--out", str(out), "--only", *NOTEBOOKS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return out
 
@@ -51,17 +66,23 @@ def browser():
 
 def _text(browser):
     from selenium.webdriver.common.by import By
+
     return browser.find_element(By.TAG_NAME, "main").text
 
 
 def test_index_lists_titles_and_every_link_works(site, browser):
     from selenium.webdriver.common.by import By
+
     browser.get((site / "index.html").as_uri())
     assert "speechnb" in browser.title
     text = _text(browser)
-    assert "Quick start" in text and "Head to head" in text and "Preference pairs" in text   # notebook titles, not file stems
+    assert (
+        "Quick start" in text and "Head to head" in text and "Preference pairs" in text
+    )  # notebook titles, not file stems
     assert "31_compare" not in text.split("Notebooks")[-1]
-    assert browser.find_elements(By.CSS_SELECTOR, "main table th") and "|---|" not in text   # the README's Markdown tables
+    assert (
+        browser.find_elements(By.CSS_SELECTOR, "main table th") and "|---|" not in text
+    )  # the README's Markdown tables
     hrefs = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "nav.site a")]
     assert any(h.endswith("api/index.html") for h in hrefs) and any(h.endswith("design.html") for h in hrefs)
     for href in hrefs:
@@ -70,28 +91,36 @@ def test_index_lists_titles_and_every_link_works(site, browser):
 
 def test_notebook_page_shows_outputs_and_rendered_docs(site, browser):
     from selenium.webdriver.common.by import By
+
     browser.get((site / "compare.html").as_uri())
     text = _text(browser)
     assert browser.find_element(By.TAG_NAME, "h1").text == "Head to head"
-    assert not text.startswith("---") and "#| export" not in text and "show_doc(" not in text   # front matter, directives
+    assert (
+        not text.startswith("---") and "#| export" not in text and "show_doc(" not in text
+    )  # front matter, directives
     figures = browser.find_elements(By.CSS_SELECTOR, ".output img")
     assert figures and all(browser.execute_script("return arguments[0].naturalWidth", f) > 100 for f in figures)
     headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#bradley_terry th")]
-    assert "Details" in headers and "Default" in headers                                     # docments parameter table
+    assert "Details" in headers and "Default" in headers  # docments parameter table
     assert "wins[i, j]" in browser.find_element(By.ID, "bradley_terry").text
-    assert browser.find_elements(By.CSS_SELECTOR, "main p code")                             # inline backticks as code
+    assert browser.find_elements(By.CSS_SELECTOR, "main p code")  # inline backticks as code
     browser.get((site / "preferences.html").as_uri())
-    assert browser.find_elements(By.CSS_SELECTOR, ".output table.dataframe")                 # a table a cell displayed
+    assert browser.find_elements(By.CSS_SELECTOR, ".output table.dataframe")  # a table a cell displayed
 
 
 def test_api_and_config_pages_document_every_step_config(site, browser):
     from selenium.webdriver.common.by import By
+
     browser.get((site / "api" / "reward.html").as_uri())
     training = browser.find_element(By.ID, "rewardtrainingconfig").text
     assert "learning_rate" in training and "peak learning rate" in training
     browser.get((site / "configs.html").as_uri())
     text = _text(browser)
-    for name in ("speechnb.voice_filter.FilterConfig", "speechnb.metrics.AnalyzeConfig", "speechnb.reward.RewardConfig"):
+    for name in (
+        "speechnb.voice_filter.FilterConfig",
+        "speechnb.metrics.AnalyzeConfig",
+        "speechnb.reward.RewardConfig",
+    ):
         assert name in text
     assert "training.learning_rate" in text and "judge_threshold" in text
     browser.get((site / "design.html").as_uri())
@@ -100,6 +129,7 @@ def test_api_and_config_pages_document_every_step_config(site, browser):
 
 def test_search_finds_a_page(site, browser):
     from selenium.webdriver.common.by import By
+
     browser.get((site / "design.html").as_uri())
     browser.find_element(By.ID, "search").send_keys("bradley terry")
     hits = browser.find_elements(By.CSS_SELECTOR, "#search-hits a")
@@ -114,6 +144,7 @@ def test_audio_and_markdown_outputs_are_rendered():
     spec.loader.exec_module(build_docs)
     import nbformat
     from IPython.display import Audio
+
     wav = Audio(data=[0.0, 0.5, -0.5, 0.0] * 400, rate=16000)._repr_html_()
     audio = nbformat.v4.new_output("display_data", data={"text/html": wav, "text/plain": "<Audio>"})
     assert "<audio" in build_docs.render_output(audio) and "base64" in build_docs.render_output(audio)
