@@ -144,12 +144,13 @@ def test_no_file_refers_outside_the_repository():
 
 
 def test_outside_references_are_found(tmp_path):
+    design, work, shared = "DESIGN" + ".md", "/" + "work/", ".." + "/shared"  # built here: this file must not match
     samples = {
-        "a.md": "see DESIGN.md for details",
-        "b.py": "path = '/work/main/x'",
-        "c.txt": "cp ../shared/notes .",
+        "a.md": f"see {design} for details",
+        "b.py": f"path = '{work}main/x'",
+        "c.txt": f"cp {shared}/notes .",
         "d.py": "ok = 'reports/figures'",
-        "e.bin": b"\xff\xfe DESIGN.md",
+        "e.bin": b"\xff\xfe " + design.encode(),
     }
     for name, content in samples.items():
         (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode())
