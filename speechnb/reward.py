@@ -281,6 +281,7 @@ def _training_pairs(pairs: list[dict], where: str) -> tuple[list[dict], Counter]
         dropped["tie (not used for training)"] += len(ties)
     return [pair for pair in kept if not pair.get("tie")], dropped
 
+# %% ../nbs/41_reward.ipynb 26
 def reward_settings(model: RewardModelConfig, # what the model is
                     training: RewardTrainingConfig, # how it trains
                    ) -> dict:
@@ -297,6 +298,7 @@ def reusable_model(output_dir: Path, # the model folder
     metadata = json.loads(path.read_text())
     return metadata if metadata.get("config_hash") == key else None
 
+# %% ../nbs/41_reward.ipynb 28
 def prepare_backbone(model_cfg: RewardModelConfig, # backbone, LoRA or trained blocks
                      seed: int, # seed of the fresh head
                     ):
@@ -337,6 +339,7 @@ def cache_for_training(model, tokenizer, # the prepared backbone
     log.info("computing frozen layers once for %d distinct texts", len({tuple(s) for s in sequences}))
     return frozen_prefix_cache(model, tokenizer, sequences, model_cfg.trainable_layers, batch_size)
 
+# %% ../nbs/41_reward.ipynb 30
 def trainer_arguments(training: RewardTrainingConfig, # the training settings
                       checkpoint_dir: Path, # where checkpoints go
                       evaluate: bool, # whether there is a validation set
@@ -376,6 +379,7 @@ def training_callbacks(training: RewardTrainingConfig, # early_stopping_patience
     callbacks = [EarlyStoppingCallback(training.early_stopping_patience)] if evaluate and training.early_stopping_patience > 0 else []
     return callbacks + ([stop_after(stop_after_steps)] if stop_after_steps else [])
 
+# %% ../nbs/41_reward.ipynb 32
 def save_reward_model(model, tokenizer, # the trained model (LoRA merged) and its tokenizer
                       output_dir: Path, # final folder
                       metadata: dict, # written as REWARD_METADATA_FILE
@@ -395,7 +399,7 @@ def save_reward_model(model, tokenizer, # the trained model (LoRA merged) and it
     os.replace(staging, output_dir)
     shutil.rmtree(previous, ignore_errors=True)
 
-# %% ../nbs/41_reward.ipynb 26
+# %% ../nbs/41_reward.ipynb 34
 def _run_summary(trainer, last: str | None, cache: dict | None, counts: dict) -> dict:
     return dict(global_step=trainer.state.global_step, resumed_from=Path(last).name if last else None,
                 best_eval_loss=trainer.state.best_metric, cached_texts=len(cache) if cache is not None else 0, **counts)
@@ -446,7 +450,7 @@ def train_reward_model(train_pairs: list[dict], # preference records for trainin
     shutil.rmtree(checkpoint_dir, ignore_errors=True)  # finished: the checkpoints have served
     return {**metadata, "model_dir": str(output_dir), "log_history": trainer.state.log_history}
 
-# %% ../nbs/41_reward.ipynb 33
+# %% ../nbs/41_reward.ipynb 41
 _LOADED: dict = {}
 
 def load_reward_model(model_dir: str | Path, # folder written by `train_reward_model`
@@ -506,7 +510,7 @@ def score(prompts: list[str], # the requests
                 rewards[i] = value
     return rewards
 
-# %% ../nbs/41_reward.ipynb 40
+# %% ../nbs/41_reward.ipynb 48
 def preference_metrics(pairs: list[dict], # held-out preference records
                        chosen_rewards: list[float], # reward of each pair's chosen response
                        rejected_rewards: list[float], # reward of each pair's rejected response
@@ -549,7 +553,7 @@ def calibration_table(chosen_rewards: list[float], # reward of each pair's chose
     return (frame.groupby("bin").agg(mean_abs_margin=("abs_margin", "mean"), accuracy=("correct", "mean"), pairs=("correct", "size"))
             .reset_index(drop=True))
 
-# %% ../nbs/41_reward.ipynb 43
+# %% ../nbs/41_reward.ipynb 51
 def plot_calibration(table, # from `calibration_table`
                      title: str = "Reward calibration on held-out pairs", # figure title
                     ):
@@ -582,7 +586,7 @@ def plot_learning_curves(log_history: list[dict], # `training_log.json` / traine
     fig.tight_layout()
     return fig
 
-# %% ../nbs/41_reward.ipynb 46
+# %% ../nbs/41_reward.ipynb 54
 @dataclass
 class RewardConfig:
     "The reward step (`configs/<profile>/reward.yaml`): which pairs, what model, how it trains and is evaluated."
@@ -593,7 +597,7 @@ class RewardConfig:
     score_batch_size: int = 16 # texts per forward pass when scoring held-out responses
     calibration_bins: int = 5 # |margin| quantile bins of the calibration table
 
-# %% ../nbs/41_reward.ipynb 50
+# %% ../nbs/41_reward.ipynb 58
 _TRAIN_EXAMPLES = """examples:
   speechnb reward train --config configs/default/reward.yaml --pairs data/runs/default/pairs.jsonl --output /tmp/rm
   speechnb reward train --pairs pairs.jsonl --output rm --training.max-steps 20 --model.trainable-layers 1"""
