@@ -13,8 +13,8 @@ Why not Quarto (nbdev_docs): it is not installable offline here. Why not MkDocs 
 plugin: neither is installed, and neither knows nbdev's directives (`#| export`, `#| hide`) or renders
 `show_doc`, so nbdev-specific processing would be needed anyway; this script is that processing plus an HTML
 writer, on what the project already installs (nbclient, nbformat, mistune through nbconvert, pygments,
-nbdev.showdoc). Executed notebooks are cached in _proc/docs/ by the content of the notebook and the library,
-so a rebuild executes only what changed.
+nbdev.showdoc). Executed notebooks are cached in _proc/docs/ by the content of the notebook and of the speechnb
+modules it imports (found as `speechnb reproduce` finds a step's), so a rebuild executes only what changed.
 """
 
 from __future__ import annotations
@@ -153,10 +153,14 @@ def skip_flags() -> set[str]:
 
 
 def cache_key(path: Path) -> str:
-    "What an executed notebook depends on: its own content, the library's and the shipped configs."
+    "What an executed notebook depends on: its content, the speechnb modules it uses (as the pipeline derives them)."
+    from speechnb.reproduce import module_graph, notebook_source, used_modules
+
     digest = hashlib.sha256(path.read_bytes())
-    for source in sorted([*(ROOT / "speechnb").glob("*.py"), *(ROOT / "configs").rglob("*.yaml")]):
-        digest.update(source.read_bytes())
+    for name in used_modules(notebook_source(path), module_graph(ROOT)):
+        digest.update((ROOT / "speechnb" / f"{name}.py").read_bytes())
+    for config in sorted((ROOT / "configs").rglob("*.yaml")):
+        digest.update(config.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -19,9 +19,9 @@ from .reporting import PROFILES
 
 # %% auto 0
 __all__ = ['PIPELINE', 'log', 'Step', 'select_steps', 'check_parameters', 'module_imports', 'notebook_source', 'module_graph',
-           'step_modules', 'Context', 'step_inputs', 'step_key', 'output_hashes', 'load_state', 'missing_reports',
-           'changed_inputs', 'why_stale', 'record_state', 'run_step', 'make_context', 'recorded_outputs', 'plan_step',
-           'reproduce', 'cli_reproduce']
+           'used_modules', 'step_modules', 'Context', 'step_inputs', 'step_key', 'output_hashes', 'load_state',
+           'missing_reports', 'changed_inputs', 'why_stale', 'record_state', 'run_step', 'make_context',
+           'recorded_outputs', 'plan_step', 'reproduce', 'cli_reproduce']
 
 # %% ../nbs/80_reproduce.ipynb 5
 @dataclass
@@ -113,24 +113,28 @@ def module_graph(root: str | Path | None = None, # project root (default: found 
     names = {path.stem for path in package.glob("*.py") if not path.stem.startswith("_")}
     return {name: module_imports((package / f"{name}.py").read_text(encoding="utf-8"), names) for name in sorted(names)}
 
-def step_modules(step: Step, # a pipeline step
-                 root: str | Path, # project root
-                 graph: dict[str, set[str]] | None = None, # from `module_graph` (default: computed)
+def used_modules(source: str, # Python source, e.g. a notebook's code cells
+                 graph: dict[str, set[str]], # from `module_graph`
                 ) -> list[str]:
-    "The `speechnb` modules a step's notebook uses: what it imports, closed over what those import."
-    graph = graph if graph is not None else module_graph(root)
-    source = notebook_source(Path(root) / step.notebook)
-    try:
-        todo = sorted(module_imports(source, set(graph)))
-    except SyntaxError as exc:
-        raise SpeechnbError(f"{step.notebook}: code cells do not parse ({exc.msg}, line {exc.lineno})") from None
-    used = set()
+    "The `speechnb` modules `source` imports, closed over what those modules import."
+    todo, used = sorted(module_imports(source, set(graph))), set()
     while todo:
         name = todo.pop()
         if name not in used:
             used.add(name)
             todo.extend(graph[name])
     return sorted(used)
+
+def step_modules(step: Step, # a pipeline step
+                 root: str | Path, # project root
+                 graph: dict[str, set[str]] | None = None, # from `module_graph` (default: computed)
+                ) -> list[str]:
+    "The `speechnb` modules a step's notebook uses: what it imports, closed over what those import."
+    graph = graph if graph is not None else module_graph(root)
+    try:
+        return used_modules(notebook_source(Path(root) / step.notebook), graph)
+    except SyntaxError as exc:
+        raise SpeechnbError(f"{step.notebook}: code cells do not parse ({exc.msg}, line {exc.lineno})") from None
 
 # %% ../nbs/80_reproduce.ipynb 17
 @dataclass

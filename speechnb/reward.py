@@ -30,9 +30,9 @@ __all__ = ['log', 'TEXT_FORMAT', 'REWARD_METADATA_FILE', 'format_text', 'load_re
            'pairwise_loss', 'LoraSettings', 'RewardModelConfig', 'RewardTrainingConfig', 'frozen_prefix_cache',
            'PrefixCacheCollator', 'pairwise_reward_trainer', 'reward_settings', 'reusable_model', 'prepare_backbone',
            'encode_pairs', 'cache_for_training', 'trainer_arguments', 'stop_after', 'training_callbacks',
-           'save_reward_model', 'train_reward_model', 'load_reward_model', 'default_model_dir', 'score',
-           'preference_metrics', 'calibration_table', 'plot_calibration', 'plot_learning_curves', 'RewardConfig',
-           'cli_reward']
+           'plain_progress', 'save_reward_model', 'train_reward_model', 'load_reward_model', 'default_model_dir',
+           'score', 'preference_metrics', 'calibration_table', 'plot_calibration', 'plot_learning_curves',
+           'RewardConfig', 'cli_reward']
 
 # %% ../nbs/41_reward.ipynb 5
 TEXT_FORMAT = "User: {prompt}\nAssistant: {response}"
@@ -380,6 +380,15 @@ def training_callbacks(training: RewardTrainingConfig, # early_stopping_patience
     return callbacks + ([stop_after(stop_after_steps)] if stop_after_steps else [])
 
 # %% ../nbs/41_reward.ipynb 32
+def plain_progress(trainer) -> None:
+    "Swap transformers' notebook progress bar for its tqdm one, which works everywhere."
+    # In a Jupyter kernel (papermill, the docs build) transformers picks NotebookProgressCallback, whose end-of-training
+    # update divides by a None time per step after a run that stops right after resuming (transformers 5.x).
+    from transformers.trainer_callback import ProgressCallback
+    from transformers.utils.notebook import NotebookProgressCallback
+    if trainer.pop_callback(NotebookProgressCallback) is not None:
+        trainer.add_callback(ProgressCallback)
+
 def save_reward_model(model, tokenizer, # the trained model (LoRA merged) and its tokenizer
                       output_dir: Path, # final folder
                       metadata: dict, # written as REWARD_METADATA_FILE
@@ -434,6 +443,7 @@ def train_reward_model(train_pairs: list[dict], # preference records for trainin
         processing_class=tokenizer, data_collator=PrefixCacheCollator(tokenizer.pad_token_id, cache), callbacks=callbacks,
         peft_config=peft_config, beta=training.beta, pooling=model_cfg.pooling,
         top_layers=model_cfg.trainable_layers if cache is not None else 0)
+    plain_progress(trainer)
     last = get_last_checkpoint(str(checkpoint_dir)) if resume and checkpoint_dir.is_dir() else None
     if last:
         log.info("resuming from %s", last)
