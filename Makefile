@@ -2,15 +2,22 @@
 VENV := .venv
 BIN := $(VENV)/bin
 PROFILE ?= default
+# JupyterLab refuses to start as root without --allow-root (containers, CI machines)
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup test reproduce smoke docs lab export clean-nbs bench
+.PHONY: setup test lint reproduce smoke docs lab export bench
 
 setup:
 	@bash scripts/bootstrap.sh
 
-## the whole test suite: library notebooks under nbdev's test runner, plus plain pytest tests
-test: setup
+## the whole test suite: the linter, then library notebooks under nbdev's test runner and the pytest tests
+test: setup lint
 	$(BIN)/python -m pytest -n 2 --dist worksteal --durations=15 tests
+
+## ruff, configured in pyproject.toml (rules that catch real bugs; see its comments)
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## the main job on the embedded offline defaults (no hub, no GPU)
 reproduce: setup
@@ -19,7 +26,7 @@ reproduce: setup
 smoke: setup
 	$(BIN)/speechnb reproduce --profile smoke
 
-## the docs site, offline, into _docs/ (nbdev's processed notebooks + API reference + reports)
+## the docs site, offline, into _docs/ (executed notebooks with their outputs, API reference with parameter tables, search)
 docs: setup
 	$(BIN)/python scripts/build_docs.py
 
@@ -31,4 +38,4 @@ bench: setup
 
 lab: setup
 	$(BIN)/python -m ipykernel install --user --name speechnb --display-name "speechnb (.venv)" >/dev/null
-	$(BIN)/jupyter lab nbs
+	$(BIN)/jupyter lab $(LAB_FLAGS) nbs

@@ -1,161 +1,486 @@
 #!/usr/bin/env python
 """Build the speechnb docs site offline into _docs/ (`make docs`).
 
-Quarto, which `nbdev_docs` uses, cannot be installed on machines without internet access beyond
-package registries, so this builds the site from the same sources with Python alone:
+Every library notebook is executed (nbclient, the Jupyter kernel papermill uses; cells flagged like
+settings.ini's `tst_flags` are shown but not run) and rendered with its outputs: tables, figures, audio
+players. Each exported cell becomes the rendered `show_doc` of what it defines, from the module itself, so
+parameter tables come from docments (dataclass configs included); its source stays one click away.
+The site also has an API page per module, a page of every step's config, the design page (docs/design.md),
+the executed experiment notebooks of the last `make reproduce` (reports/executed/) and the reports, with a
+search box over all of it that works from `file://`.
 
-- nbdev's *processed* notebooks (`nbdev.serve.proc_nbs`: directives applied, `show_doc` cells
-  executed so every exported function gets its signature and docs) rendered by nbconvert;
-- an API reference generated from nbdev's symbol index (`speechnb/_modidx.py`), one page per module;
-- the executed experiment notebooks from `reports/executed/` as tutorials with their outputs;
-- the figures and tables from `reports/`.
-
-`nbdev_proc_nbs` (the command) is not used: before processing it tries to install Quarto with sudo
-and to pip-install the project with whatever pip is first on PATH. People with Quarto can still
-run `nbdev_docs` with `nbs/_quarto.yml` and `nbs/nbdev.yml`.
+Why not Quarto (nbdev_docs): it is not installable offline here. Why not MkDocs or Sphinx with a notebook
+plugin: neither is installed, and neither knows nbdev's directives (`#| export`, `#| hide`) or renders
+`show_doc`, so nbdev-specific processing would be needed anyway; this script is that processing plus an HTML
+writer, on what the project already installs (nbclient, nbformat, mistune through nbconvert, pygments,
+nbdev.showdoc). Executed notebooks are cached in _proc/docs/ by the content of the notebook and of the speechnb
+modules it imports (found as `speechnb reproduce` finds a step's), so a rebuild executes only what changed.
 """
+
 from __future__ import annotations
 
 import argparse
+import ast
+import base64
+import configparser
+import hashlib
 import html
 import importlib
 import inspect
+import json
+import os
+import re
 import shutil
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "_proc" / "docs"
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1f2328;line-height:1.5}
 nav.site{background:#1f3b57;padding:.6rem 1.2rem;display:flex;gap:1.2rem;flex-wrap:wrap;align-items:center}
-nav.site a{color:#fff;text-decoration:none;font-weight:500} nav.site a.brand{font-size:1.15rem;font-weight:700;margin-right:1rem}
+nav.site a{color:#fff;text-decoration:none;font-weight:500}
+nav.site a.brand{font-size:1.15rem;font-weight:700;margin-right:1rem}
+nav.site input{margin-left:auto;padding:.25rem .5rem;border-radius:4px;border:0;min-width:14rem}
+#search-results{max-width:1000px;margin:0 auto;padding:0 1.2rem} #search-results li{margin:.3rem 0}
 main.page{max-width:1000px;margin:1.5rem auto;padding:0 1.2rem}
-pre,code{background:#f6f8fa;border-radius:4px} pre{padding:.8rem;overflow:auto}
-table{border-collapse:collapse} td,th{border:1px solid #d0d7de;padding:.3rem .6rem}
+pre,code{background:#f6f8fa;border-radius:4px;font-size:.92em} pre{padding:.7rem;overflow:auto}
+table{border-collapse:collapse;margin:.6rem 0} td,th{border:1px solid #d0d7de;padding:.25rem .55rem;vertical-align:top}
+.lead{font-size:1.1rem;color:#57606a} .cell{margin:.8rem 0} .output{margin:.3rem 0 .9rem 1rem}
+.output pre{background:#fff;border-left:3px solid #d0d7de} .output img{max-width:100%}
+.error pre{border-left-color:#cf222e}
 .sym{border-left:4px solid #1f3b57;padding:.2rem 1rem;margin:1.2rem 0;background:#fafbfc}
+.sym blockquote{margin:0} .skipped{color:#57606a;font-size:.9em} details{margin:.3rem 0}
 .gallery img{max-width:100%;border:1px solid #d0d7de;margin:.5rem 0}
 """
+# A search over a prebuilt index, by hand: the site must work from file:// (no fetch of a JSON file there) and
+# offline, and no search library (lunr.js and the like) is installed; ranking is "every word present", title first.
+SEARCH_JS = """
+function inTitle(entry, words) { return words.every(w => entry.title.toLowerCase().includes(w)); }
+function speechnbSearch(query) {
+  const box = document.getElementById('search-results');
+  const words = query.toLowerCase().split(/\\s+/).filter(Boolean);
+  box.innerHTML = ''; if (!words.length) return;
+  const hits = SEARCH_INDEX.filter(e => words.every(w => (e.title + ' ' + e.text).toLowerCase().includes(w)))
+    .sort((a, b) => inTitle(b, words) - inTitle(a, words));
+  const list = document.createElement('ul'); list.id = 'search-hits';
+  for (const e of hits.slice(0, 30)) {
+    const item = document.createElement('li'); const link = document.createElement('a');
+    link.href = SEARCH_PREFIX + e.url; link.textContent = e.title; item.appendChild(link); list.appendChild(item);
+  }
+  box.appendChild(document.createTextNode(hits.length + ' result(s) for "' + query + '"')); box.appendChild(list);
+}
+"""
+OUTPUT_ORDER = ("text/html", "image/png", "image/svg+xml", "text/markdown", "text/plain")
 
 
 def nav(prefix: str = "") -> str:
-    links = [("index.html", "Home"), ("tutorials.html", "Notebooks"), ("api/index.html", "API"), ("reports.html", "Reports")]
+    links = [
+        ("index.html", "Home"),
+        ("design.html", "Design"),
+        ("notebooks.html", "Notebooks"),
+        ("api/index.html", "API"),
+        ("configs.html", "Configs"),
+        ("reports.html", "Reports"),
+    ]
     items = "".join(f'<a href="{prefix}{href}">{label}</a>' for href, label in links)
-    return f'<nav class="site"><a class="brand" href="{prefix}index.html">speechnb</a>{items}</nav>'
+    search = (
+        '<input id="search" type="search" placeholder="Search the docs" aria-label="Search" '
+        'oninput="speechnbSearch(this.value)">'
+    )
+    return f'<nav class="site"><a class="brand" href="{prefix}index.html">speechnb</a>{items}{search}</nav>'
 
 
 def page(title: str, body: str, prefix: str = "") -> str:
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} – speechnb</title>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style></head>"
-            f"<body>{nav(prefix)}<main class='page'>{body}</main></body></html>")
+    scripts = (
+        f"<script src='{prefix}search_index.js'></script><script>const SEARCH_PREFIX = '{prefix}';{SEARCH_JS}</script>"
+    )
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} – speechnb</title>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style>"
+        f"{highlight_css()}{scripts}</head><body>{nav(prefix)}<div id='search-results'></div>"
+        f"<main class='page'>{body}</main></body></html>"
+    )
 
 
 def markdown(text: str) -> str:
+    "Markdown to HTML (tables, inline code, raw HTML), with Quarto's `{...}` link attributes (from show_doc) dropped."
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
-    return markdown2html_mistune(text)
+
+    return markdown2html_mistune(re.sub(r"\)\{[^}\n]*\}", ")", text))
 
 
-def render_notebook(source: Path, target: Path, prefix: str = "") -> str:
-    """Render a notebook with nbconvert's HTML exporter and put the site's navigation on top; returns its title."""
+def highlight(code: str) -> str:
+    from pygments import highlight as pyg
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    return pyg(code, PythonLexer(), HtmlFormatter(nowrap=False, cssclass="code"))
+
+
+def highlight_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
+    return f"<style>{HtmlFormatter(style='default').get_style_defs('.code')}</style>"
+
+
+def plain_text(markup: str) -> str:
+    "The words of an HTML fragment, for the search index."
+    return " ".join(
+        html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", markup, flags=re.S))).split()
+    )
+
+
+# --- notebooks: execute, then turn nbdev's conventions into a page ----------------------------------------------
+
+
+def directives(source: str) -> dict[str, list[str]]:
+    "nbdev's `#| name args` lines at the top of a cell."
+    found = {}
+    for line in source.splitlines():
+        if not line.startswith("#|"):
+            break
+        name, *args = line[2:].split()
+        found[name] = args
+    return found
+
+
+def skip_flags() -> set[str]:
+    "settings.ini's `tst_flags`: cells flagged with these are not run (as under nbdev_test)."
+    config = configparser.ConfigParser()
+    config.read(ROOT / "settings.ini")
+    return set(config["DEFAULT"].get("tst_flags", "").split())
+
+
+def cache_key(path: Path) -> str:
+    "What an executed notebook depends on: its content, the speechnb modules it uses (as the pipeline derives them)."
+    from speechnb.reproduce import module_graph, notebook_source, used_modules
+
+    digest = hashlib.sha256(path.read_bytes())
+    for name in used_modules(notebook_source(path), module_graph(ROOT)):
+        digest.update((ROOT / "speechnb" / f"{name}.py").read_bytes())
+    for config in sorted((ROOT / "configs").rglob("*.yaml")):
+        digest.update(config.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def execute(path: Path, use_cache: bool = True):
+    "The notebook executed from its own folder with the project's kernel (cached by `cache_key`)."
     import nbformat
-    from nbconvert import HTMLExporter
-    nb = nbformat.read(str(source), as_version=4)
-    title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in nb.cells
-                  if c.cell_type == "markdown" and c.source.startswith("# ")), source.stem)
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb)
-    body = body.replace("<body", f"<body data-speechnb-page='{html.escape(source.stem)}'", 1)
-    close = body.index(">", body.index("<body")) + 1
-    body = body[:close] + f"<style>{STYLE}</style>" + nav(prefix) + body[close:]
+    from nbclient import NotebookClient
+
+    cached = CACHE / f"{path.stem}.{cache_key(path)}.ipynb"
+    if use_cache and cached.is_file():
+        return nbformat.read(str(cached), as_version=4)
+    nb = nbformat.read(str(path), as_version=4)
+    flags = skip_flags()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and flags & set(directives(cell.source)):
+            cell.metadata.setdefault("tags", []).append("skip-execution")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=1200,
+        skip_cells_with_tag="skip-execution",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for stale in CACHE.glob(f"{path.stem}.*.ipynb"):
+        stale.unlink()
+    nbformat.write(nb, str(cached))
+    return nb
+
+
+def title_of(nb, fallback: str) -> tuple[str, str]:
+    "(title, description) from the first Markdown cell's `# Title` and `> description` (nbdev's front matter)."
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and cell.source.startswith("---"):
+            fields = dict(re.findall(r"^(\w+):\s*(.+)$", cell.source, flags=re.M))
+            if "title" in fields:
+                return fields["title"].strip("'\""), fields.get("description", "").strip("'\"")
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
+            lines = cell.source.strip().splitlines()
+            description = next((line.lstrip("> ").strip() for line in lines[1:] if line.startswith(">")), "")
+            return lines[0][2:].strip(), description
+    return fallback, ""
+
+
+def defined_names(source: str) -> list[str]:
+    "Public functions and classes a cell defines at top level."
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [
+        node.name
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")
+    ]
+
+
+def symbol_doc(module, name: str) -> str:
+    "show_doc of `module.name` as HTML: signature, docstring and the docments parameter table."
+    from nbdev.showdoc import show_doc
+
+    obj = getattr(module, name)
+    rendered = show_doc(obj, title_level=3)._repr_markdown_()
+    return f"<div class='sym' id='{html.escape(name.lower())}'>{markdown(rendered)}</div>"
+
+
+def render_output(output) -> str:
+    "One cell output as HTML: HTML (tables, audio players) as is, images inline, Markdown rendered, text preformatted."
+    if output.output_type == "stream":
+        return f"<pre>{html.escape(output.text)}</pre>"
+    if output.output_type == "error":
+        return f"<div class='error'><pre>{html.escape(output.ename + ': ' + output.evalue)}</pre></div>"
+    data = output.get("data", {})
+    kind = next((k for k in OUTPUT_ORDER if k in data), None)
+    value = data.get(kind, "")
+    if kind == "text/html":
+        return value
+    if kind == "image/png":
+        return f"<img alt='figure' src='data:image/png;base64,{value.strip()}'>"
+    if kind == "image/svg+xml":
+        return f"<img alt='figure' src='data:image/svg+xml;base64,{base64.b64encode(value.encode()).decode()}'>"
+    if kind == "text/markdown":
+        return markdown(value)
+    return f"<pre>{html.escape(value)}</pre>" if kind else ""
+
+
+def render_cell(cell, module, flags: set[str]) -> str:
+    "A cell as HTML following nbdev's conventions: hidden cells dropped, exported ones shown as their documentation."
+    marks = directives(cell.source)
+    if cell.cell_type == "markdown":
+        return markdown(cell.source)
+    if cell.cell_type != "code" or "hide" in marks or "default_exp" in marks or not cell.source.strip():
+        return ""
+    code = "\n".join(line for line in cell.source.splitlines() if not line.startswith("#|")).strip()
+    if ({"export", "exports", "exporti"} & set(marks)) and module is not None:
+        docs = "".join(symbol_doc(module, name) for name in defined_names(code) if hasattr(module, name))
+        return f"{docs}<details><summary>source</summary>{highlight(code)}</details>" if code else ""
+    skipped = sorted(flags & set(marks))
+    note = f"<p class='skipped'>not run when building the docs (flagged {', '.join(skipped)})</p>" if skipped else ""
+    outputs = "".join(render_output(output) for output in cell.get("outputs", []))
+    return f"<div class='cell'>{highlight(code)}{note}<div class='output'>{outputs}</div></div>"
+
+
+def notebook_module(nb):
+    "The speechnb module a library notebook exports to (`#| default_exp name`), imported, or None."
+    for cell in nb.cells:
+        name = directives(cell.source).get("default_exp")
+        if cell.cell_type == "code" and name:
+            return importlib.import_module(f"speechnb.{name[0]}")
+    return None
+
+
+def render_notebook(nb, target: Path, fallback: str, prefix: str = "") -> dict:
+    "Write one notebook page; returns its search entry (title, description, url, text)."
+    title, description = title_of(nb, fallback)
+    module, flags = notebook_module(nb), skip_flags()
+    cells = list(nb.cells)
+    if cells and cells[0].cell_type == "markdown" and cells[0].source.lstrip().startswith("# "):
+        cells = cells[1:]  # the title cell: rendered as the page's heading and lead below
+    body = "".join(
+        render_cell(cell, module, flags)
+        for cell in cells
+        if not (cell.cell_type == "raw" and cell.source.startswith("---"))
+    )
+    head = f"<h1>{html.escape(title)}</h1>" + (f"<p class='lead'>{markdown(description)}</p>" if description else "")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(body, encoding="utf-8")
-    return title
+    target.write_text(page(title, head + body, prefix), encoding="utf-8")
+    return dict(title=title, description=description, text=plain_text(body)[:20000])
 
 
-def api_pages(out: Path) -> list[tuple[str, str]]:
-    """One page per exported module: signature and docstring of every symbol in nbdev's index."""
-    from speechnb._modidx import d
-    modules = []
-    for module_name, symbols in sorted(d["syms"].items()):
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:  # a module that cannot import is listed with its reason, not dropped silently
-            print(f"warning: cannot import {module_name}: {exc}", file=sys.stderr)
-            module = None
-        short = module_name.split(".", 1)[1]
-        doc = inspect.getdoc(module) if module else ""
-        parts = [f"<h1><code>{module_name}</code></h1>", f"<p>{html.escape(doc or '')}</p>"]
-        for qualname, (doc_link, _) in symbols.items():
-            obj = module
-            for attr in qualname.split(".")[2:]:
-                obj = getattr(obj, attr, None)
-            name = qualname.split(".", 2)[2]
-            if obj is None or name.startswith("_") or "._" in name:
-                continue
-            try:
-                signature = str(inspect.signature(obj)) if callable(obj) else ""
-            except (TypeError, ValueError):
-                signature = ""
-            notebook_page = doc_link.split("#")[0]
-            parts.append(f"<div class='sym' id='{html.escape(name.lower())}'><h3><code>{html.escape(name)}{html.escape(signature)}</code></h3>"
-                         f"<p>{html.escape(inspect.getdoc(obj) or '')}</p>"
-                         f"<p><a href='../{html.escape(notebook_page)}'>in the notebook</a></p></div>")
-        (out / "api" / f"{short}.html").write_text(page(module_name, "\n".join(parts), "../"), encoding="utf-8")
-        modules.append((short, doc.splitlines()[0] if doc else ""))
-    items = "".join(f"<li><a href='{m}.html'><code>speechnb.{m}</code></a> {html.escape(s)}</li>" for m, s in modules)
-    (out / "api" / "index.html").write_text(page("API reference", f"<h1>API reference</h1><ul>{items}</ul>", "../"), encoding="utf-8")
-    return modules
+# --- API, configs, reports ----------------------------------------------------------------------------------
 
 
-def build(out: Path = ROOT / "_docs", process: bool = True) -> Path:
+def module_names() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "speechnb").glob("*.py") if not p.stem.startswith("_"))
+
+
+def api_page(out: Path, name: str) -> tuple[str, list[dict]]:
+    "One page per module: every name in `__all__`, functions and classes with their parameter tables."
+    module = importlib.import_module(f"speechnb.{name}")
+    summary = (inspect.getdoc(module) or "").splitlines()[0] if inspect.getdoc(module) else ""
+    parts, entries = [f"<h1><code>speechnb.{name}</code></h1>", markdown(summary)], []
+    for symbol in getattr(module, "__all__", []):
+        obj = getattr(module, symbol)
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            parts.append(symbol_doc(module, symbol))
+            entries.append(
+                dict(
+                    title=f"speechnb.{name}.{symbol}",
+                    url=f"api/{name}.html#{symbol.lower()}",
+                    text=(inspect.getdoc(obj) or "")[:500],
+                )
+            )
+        elif not symbol == "log":
+            parts.append(
+                f"<div class='sym' id='{symbol.lower()}'><h3><code>{html.escape(symbol)}</code></h3>"
+                f"<pre>{html.escape(repr(obj)[:600])}</pre></div>"
+            )
+    (out / "api" / f"{name}.html").write_text(page(f"speechnb.{name}", "\n".join(parts), "../"), encoding="utf-8")
+    return summary, entries
+
+
+def step_configs() -> list[tuple[str, type]]:
+    "Every config dataclass of a pipeline step: the `*Config` classes the speechnb modules export."
+    import dataclasses
+
+    found = []
+    for name in module_names():
+        module = importlib.import_module(f"speechnb.{name}")
+        for symbol in getattr(module, "__all__", []):
+            obj = getattr(module, symbol)
+            if (
+                inspect.isclass(obj)
+                and dataclasses.is_dataclass(obj)
+                and symbol.endswith("Config")
+                and obj.__module__ == module.__name__
+            ):
+                found.append((f"speechnb.{name}.{symbol}", obj))
+    return found
+
+
+def configs_page(out: Path) -> dict:
+    from speechnb.config import config_table
+
+    parts = [
+        "<h1>Configs</h1>",
+        markdown(
+            "Every step's settings are one dataclass: `configs/<profile>/<step>.yaml` is read into "
+            "it, and every field is also a command-line flag. Keys in **bold** are sections."
+        ),
+    ]
+    for name, cls in step_configs():
+        parts.append(
+            f"<h2 id='{cls.__name__.lower()}'><code>{name}</code></h2>{markdown(inspect.getdoc(cls) or '')}"
+            f"{markdown(config_table(cls))}"
+        )
+    body = "\n".join(parts)
+    (out / "configs.html").write_text(page("Configs", body), encoding="utf-8")
+    return dict(title="Configs", url="configs.html", text=plain_text(body)[:20000])
+
+
+def reports_page(out: Path) -> dict:
+    figures = sorted((ROOT / "reports" / "figures").glob("*.png"))
+    if figures:
+        (out / "figures").mkdir(exist_ok=True)
+    gallery = []
+    for fig in figures:
+        shutil.copy2(fig, out / "figures" / fig.name)
+        gallery.append(
+            f"<h3>{html.escape(fig.stem)}</h3><img src='figures/{html.escape(fig.name)}' alt='{html.escape(fig.stem)}'>"
+        )
+    tables = [
+        f"<h3>{html.escape(t.stem)}</h3>{markdown(t.read_text())}"
+        for t in sorted((ROOT / "reports" / "tables").glob("*.md"))
+    ]
+    body = (
+        "<h1>Reports</h1><div class='gallery'>"
+        + ("".join(gallery) or "<p>No figures yet: run <code>make reproduce</code>.</p>")
+        + "</div><h2>Tables</h2>"
+        + ("".join(tables) or "<p>No tables yet.</p>")
+    )
+    (out / "reports.html").write_text(page("Reports", body), encoding="utf-8")
+    return dict(title="Reports", url="reports.html", text=plain_text(body)[:20000])
+
+
+# --- the site -----------------------------------------------------------------------------------------------
+
+
+def library_notebooks(only: list[str] | None) -> list[Path]:
+    found = sorted(p for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith(("_", ".")) and p.stem != "index")
+    return [p for p in found if not only or p.stem in only]
+
+
+def notebook_pages(out: Path, only: list[str] | None, use_cache: bool) -> tuple[list[dict], list[dict]]:
+    "The library notebooks (executed) and the executed experiments of the last `make reproduce`, as pages."
+    import nbformat
+
+    library = []
+    for path in library_notebooks(only):
+        print(f"executing {path.name}", file=sys.stderr, flush=True)
+        href = f"{path.stem.split('_', 1)[-1]}.html"
+        library.append({**render_notebook(execute(path, use_cache), out / href, path.stem), "url": href})
+    experiments = []
+    for path in sorted((ROOT / "reports" / "executed").glob("*.ipynb")):
+        href = f"experiments/{path.stem}.html"
+        experiments.append(
+            {**render_notebook(nbformat.read(str(path), as_version=4), out / href, path.stem, "../"), "url": href}
+        )
+    return library, experiments
+
+
+def listing(entries: list[dict], prefix: str = "") -> str:
+    "An HTML list of links to `entries`, each with its description."
+    inline = lambda text: markdown(text).strip().removeprefix("<p>").removesuffix("</p>")
+    return "".join(
+        f"<li><a href='{prefix}{e['url']}'>{html.escape(e['title'])}</a>"
+        f"{' – ' + inline(e['description']) if e.get('description') else ''}</li>"
+        for e in entries
+    )
+
+
+def build(out: Path = ROOT / "_docs", only: list[str] | None = None, use_cache: bool = True) -> Path:
     """Build the whole site into `out` and return the path of its index page."""
     if out.exists():
         shutil.rmtree(out)
     (out / "api").mkdir(parents=True)
-    notebooks = sorted(p for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith("_"))
-    if process:
-        import nbdev.processors
-        from nbdev.serve import proc_nbs
-        # nbdev evaluates, while processing, every cell containing an import statement anywhere (nested
-        # ones too), which runs test cells out of context. The docs need only the exported code (for
-        # show_doc), so evaluate only cells with export-like directives. n_workers=0 keeps the
-        # processing in this process, where the patch applies.
-        evaluates = nbdev.processors._do_eval
-        nbdev.processors._do_eval = lambda cell: bool(evaluates(cell)) and bool(
-            cell.directives_.keys() & {"export", "exports", "exporti", "exec_doc"})
-        proc_dir = proc_nbs(path=str(ROOT / "nbs"), n_workers=0, force=True)
-        notebooks = sorted(p for p in Path(proc_dir).glob("*.ipynb") if not p.name.startswith("_"))
-    listing = []
-    for nb in notebooks:
-        target = out / f"{nb.stem.split('_', 1)[-1]}.html"
-        listing.append((target.name, render_notebook(nb, target)))
-    executed = sorted((ROOT / "reports" / "executed").glob("*.ipynb"))
-    runs = [(f"experiments/{nb.stem}.html", render_notebook(nb, out / "experiments" / f"{nb.stem}.html", "../")) for nb in executed]
-    modules = api_pages(out)
-    lib = "".join(f"<li><a href='{href}'>{html.escape(title)}</a></li>" for href, title in listing)
-    exp = "".join(f"<li><a href='{href}'>{html.escape(title)}</a></li>" for href, title in runs) or "<li>none yet: run <code>make reproduce</code></li>"
-    (out / "tutorials.html").write_text(page("Notebooks", f"<h1>Library notebooks</h1><ul>{lib}</ul><h1>Experiments (executed)</h1><ul>{exp}</ul>"), encoding="utf-8")
-    figures = sorted((ROOT / "reports" / "figures").glob("*.png"))
-    if figures:
-        (out / "figures").mkdir()
-    gallery = []
-    for fig in figures:
-        shutil.copy2(fig, out / "figures" / fig.name)
-        gallery.append(f"<h3>{html.escape(fig.stem)}</h3><img src='figures/{html.escape(fig.name)}' alt='{html.escape(fig.stem)}'>")
-    tables = [f"<h3>{html.escape(t.stem)}</h3>{markdown(t.read_text())}" for t in sorted((ROOT / "reports" / "tables").glob("*.md"))]
-    (out / "reports.html").write_text(page("Reports", "<h1>Reports</h1><div class='gallery'>" + ("".join(gallery) or "<p>No figures yet: run <code>make reproduce</code>.</p>")
-                                              + "</div><h2>Tables</h2>" + ("".join(tables) or "<p>No tables yet.</p>")), encoding="utf-8")
-    readme = markdown((ROOT / "README.md").read_text())
-    api_list = "".join(f"<li><a href='api/{m}.html'><code>speechnb.{m}</code></a></li>" for m, _ in modules)
-    (out / "index.html").write_text(page("speechnb", readme + f"<h2>API</h2><ul>{api_list}</ul>"), encoding="utf-8")
+    library, experiments = notebook_pages(out, only, use_cache)
+    api_entries, modules = [], []
+    for name in module_names():
+        summary, entries = api_page(out, name)
+        modules.append(dict(title=f"speechnb.{name}", url=f"api/{name}.html", description=summary))
+        api_entries += entries
+    (out / "api" / "index.html").write_text(
+        page("API reference", f"<h1>API reference</h1><ul>{listing(modules, '../')}</ul>", "../"), encoding="utf-8"
+    )
+    none_yet = "<li>none yet: run <code>make reproduce</code></li>"
+    (out / "notebooks.html").write_text(
+        page(
+            "Notebooks",
+            f"<h1>Library notebooks</h1><ul>{listing(library)}</ul>"
+            f"<h1>Experiments (executed)</h1><ul>{listing(experiments) or none_yet}</ul>",
+        ),
+        encoding="utf-8",
+    )
+    design = markdown((ROOT / "docs" / "design.md").read_text(encoding="utf-8"))
+    (out / "design.html").write_text(page("Design", design), encoding="utf-8")
+    readme = markdown((ROOT / "README.md").read_text(encoding="utf-8"))
+    (out / "index.html").write_text(
+        page("speechnb", readme + f"<h2>Notebooks</h2><ul>{listing(library)}</ul>"), encoding="utf-8"
+    )
+    search = [
+        *library,
+        *experiments,
+        *modules,
+        *api_entries,
+        configs_page(out),
+        reports_page(out),
+        dict(title="Design", url="design.html", text=plain_text(design)),
+        dict(title="speechnb", url="index.html", text=plain_text(readme)),
+    ]
+    index = [dict(title=e["title"], url=e["url"], text=e.get("text", "") or e.get("description", "")) for e in search]
+    (out / "search_index.js").write_text("const SEARCH_INDEX = " + json.dumps(index) + ";\n", encoding="utf-8")
     (out / ".nojekyll").write_text("")
     return out / "index.html"
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "_docs"))
-    parser.add_argument("--no-process", action="store_true", help="render the notebooks as they are (skip nbdev processing)")
+    parser.add_argument("--out", default=str(ROOT / "_docs"), help="site folder (default: _docs/)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NOTEBOOK",
+        help="library notebooks to execute and render, by stem, e.g. 31_compare (default: all)",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="execute every notebook again (default: reuse _proc/docs/)"
+    )
     args = parser.parse_args()
-    index = build(Path(args.out), process=not args.no_process)
+    index = build(Path(args.out), args.only, use_cache=not args.no_cache)
     print(f"docs site: {index}")

@@ -38,7 +38,8 @@ def _usage() -> str:
     width = max(map(len, COMMANDS))
     lines = ["usage: speechnb <command> [options]", "", "commands:"]
     lines += [f"  {name.ljust(width)}  {summary}" for name, (_, _, summary) in COMMANDS.items()]
-    lines += ["", "Run 'speechnb <command> --help' for a command's options."]
+    lines += ["", "Run 'speechnb <command> --help' for a command's options and examples, e.g.",
+              "  speechnb filter --output kept.jsonl", "  speechnb reproduce --profile smoke --dry-run"]
     return "\n".join(lines)
 
 def run_command(argv: list[str], # command-line words after `speechnb`

@@ -9,21 +9,21 @@ import argparse
 import itertools
 import logging
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-
-from .core import SpeechnbError, atomic_write
+from .config import add_config_arguments, apply_arguments
+from .core import SpeechnbError, atomic_write, check_input_file, check_output_file
 
 log = logging.getLogger(__name__)
 
 # %% auto 0
-__all__ = ['log', 'HIGHER_IS_BETTER', 'higher_is_better', 'prompt_scores', 'outcomes', 'bootstrap_rates', 'head_to_head',
-           'head_to_head_matrix', 'match_counts', 'bradley_terry', 'elo_ratings', 'plot_win_matrix', 'plot_elo',
-           'read_metrics', 'cli_compare']
+__all__ = ['log', 'HIGHER_IS_BETTER', 'TEXT_SCORES', 'higher_is_better', 'prompt_scores', 'outcomes', 'bootstrap_rates',
+           'head_to_head', 'head_to_head_matrix', 'match_counts', 'bradley_terry', 'elo_ratings', 'plot_win_matrix',
+           'plot_elo', 'read_metrics', 'CompareConfig', 'numeric_scores', 'cli_compare']
 
-# %% ../nbs/31_compare.ipynb 5
+# %% ../nbs/31_compare.ipynb 6
 HIGHER_IS_BETTER = {
     "reward": True, "judge": True, "flesch_reading_ease": True, "rating": True,   # more = more speakable / preferred
     "words": False, "nonvocal": False, "dependency_depth": False, "speaking_seconds": False,  # less = better to listen to
@@ -39,7 +39,7 @@ def higher_is_better(score: str, # score column
         return override
     return HIGHER_IS_BETTER.get(score, True)
 
-# %% ../nbs/31_compare.ipynb 7
+# %% ../nbs/31_compare.ipynb 8
 def prompt_scores(table, # metrics DataFrame
                   score: str, # score column
                   by: str = "config", # configuration column
@@ -57,19 +57,21 @@ def outcomes(scores_a, # per-prompt scores of A
              scores_b, # per-prompt scores of B (same prompts, same order)
              higher_better: bool = True, # direction of the score
              tie_tolerance: float = 0.0, # differences up to this count as ties
-            ) -> np.ndarray:
+            ):
     "+1 where A beats B, 0 for a tie, -1 where B wins; prompts where either score is NaN are dropped."
+    import numpy as np
     a, b = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
     keep = ~(np.isnan(a) | np.isnan(b))
     difference = (a - b)[keep] * (1 if higher_better else -1)
     return np.where(difference > tie_tolerance, 1, np.where(difference < -tie_tolerance, -1, 0))
 
-def bootstrap_rates(results: np.ndarray, # per-prompt outcomes (+1/0/-1)
+def bootstrap_rates(results, # numpy array of per-prompt outcomes (+1/0/-1)
                     n_boot: int = 1000, # bootstrap resamples of the prompts
                     confidence: float = 0.95, # interval coverage
                     seed: int = 0, # random seed
                    ) -> dict:
     "Win / tie / loss rates and percentile bootstrap intervals (prompts resampled with replacement)."
+    import numpy as np
     n = len(results)
     row = dict(prompts=n)
     if n == 0:
@@ -101,7 +103,7 @@ def head_to_head(table, # metrics DataFrame
     results = outcomes(scores[a], scores[b], higher_is_better(score, higher_better), tie_tolerance)
     return dict(a=a, b=b, score=score) | bootstrap_rates(results, n_boot, seed=seed)
 
-# %% ../nbs/31_compare.ipynb 14
+# %% ../nbs/31_compare.ipynb 15
 def head_to_head_matrix(table, # metrics DataFrame
                         score: str, # score column
                         by: str = "config", # configuration column
@@ -126,7 +128,7 @@ def head_to_head_matrix(table, # metrics DataFrame
     matrix.index.name, matrix.columns.name = "wins", "against"
     return pairs, matrix
 
-# %% ../nbs/31_compare.ipynb 17
+# %% ../nbs/31_compare.ipynb 18
 def match_counts(table, # metrics DataFrame
                  score: str, # score column
                  by: str = "config", # configuration column
@@ -135,6 +137,7 @@ def match_counts(table, # metrics DataFrame
                  tie_tolerance: float = 0.0, # differences up to this are ties
                 ):
     "Configurations, and per-prompt outcome arrays of shape (prompts, configs, configs): 1 win, 0.5 tie, 0 loss, NaN no match."
+    import numpy as np
     scores = prompt_scores(table, score, by, prompt_key)
     values = scores.to_numpy(dtype=float)
     if not higher_is_better(score, higher_better):
@@ -146,12 +149,13 @@ def match_counts(table, # metrics DataFrame
     result[:, index, index] = np.nan
     return list(scores.columns), result
 
-def bradley_terry(wins: np.ndarray, # wins[i, j]: points i scored against j (a tie is 0.5 each)
+def bradley_terry(wins, # numpy array: wins[i, j]: points i scored against j (a tie is 0.5 each)
                   prior: float = 1.0, # virtual ties added to every pair
                   iterations: int = 1000, # maximum MM steps
                   tolerance: float = 1e-10, # stop when strengths move less than this
-                 ) -> np.ndarray:
+                 ):
     "Bradley–Terry strengths on the Elo scale (mean 1000) by Hunter's MM iteration."
+    import numpy as np
     wins = np.nan_to_num(np.asarray(wins, dtype=float)) + prior / 2
     np.fill_diagonal(wins, 0)
     games = wins + wins.T
@@ -177,6 +181,7 @@ def elo_ratings(table, # metrics DataFrame
                 seed: int = 0, # random seed
                ):
     "Bradley–Terry ratings (Elo scale) per configuration with bootstrap intervals, best first."
+    import numpy as np
     import pandas as pd
     configs, results = match_counts(table, score, by, prompt_key, higher_better, tie_tolerance)
     rating = bradley_terry(np.nansum(results, axis=0), prior)
@@ -189,12 +194,13 @@ def elo_ratings(table, # metrics DataFrame
     ratings = pd.DataFrame(dict(config=configs, elo=rating, elo_low=low, elo_high=high, matches=matches))
     return ratings.rename(columns={"config": by}).sort_values("elo", ascending=False).reset_index(drop=True)
 
-# %% ../nbs/31_compare.ipynb 21
+# %% ../nbs/31_compare.ipynb 22
 def plot_win_matrix(pairs, # long table from head_to_head_matrix (columns a, b, win, tie)
                     score: str = "", # score name for the title
                     order: Sequence[str] | None = None, # configuration order
                    ):
     "Heatmap of row-vs-column results: colour = win rate with ties counted half, text = win and tie rates."
+    import numpy as np
     import matplotlib.pyplot as plt
     import seaborn as sns
     order = list(order or dict.fromkeys([*pairs.a, *pairs.b]))
@@ -219,6 +225,7 @@ def plot_elo(ratings, # output of elo_ratings
              score: str = "", # score name for the title
             ):
     "Horizontal bars of Bradley–Terry (Elo-scale) ratings with their bootstrap intervals, best on top."
+    import numpy as np
     import matplotlib.pyplot as plt
     ordered = ratings.sort_values("elo")
     fig, axis = plt.subplots(figsize=(6, 0.5 * len(ordered) + 1.5))
@@ -231,14 +238,12 @@ def plot_elo(ratings, # output of elo_ratings
     fig.tight_layout()
     return fig
 
-# %% ../nbs/31_compare.ipynb 24
+# %% ../nbs/31_compare.ipynb 25
 def read_metrics(path: str | Path, # metrics CSV from `speechnb analyze`
                 ):
     "Read a metrics CSV with one-line errors."
     import pandas as pd
-    path = Path(path)
-    if not path.is_file():
-        raise SpeechnbError(f"{path}: file not found")
+    path = check_input_file(path, "metrics CSV")
     try:
         return pd.read_csv(path)
     except UnicodeDecodeError as exc:
@@ -246,36 +251,85 @@ def read_metrics(path: str | Path, # metrics CSV from `speechnb analyze`
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SpeechnbError(f"{path}: malformed CSV ({str(exc).strip().splitlines()[-1]})") from None
 
-def cli_compare(argv: list[str], # arguments after `speechnb compare`
-               ) -> int:
-    "speechnb compare: head-to-head win rates and Bradley–Terry ratings between configurations on a score."
-    parser = argparse.ArgumentParser(prog="speechnb compare", description=cli_compare.__doc__)
+TEXT_SCORES = ("words", "flesch_reading_ease", "dependency_depth", "nonvocal", "speaking_seconds")  # compared by default
+
+@dataclass
+class CompareConfig:
+    "How configurations are compared on a score: which scores, their direction, ties and bootstrap intervals."
+    scores: list[str] = field(default_factory=lambda: list(TEXT_SCORES)) # scores compared head to head (plus reward when present)
+    figure_scores: list[str] = field(default_factory=lambda: ["nonvocal"]) # scores that get a win-rate heatmap and a ranking figure
+    higher_is_better: dict[str, bool] = field(default_factory=dict) # overrides of HIGHER_IS_BETTER, e.g. {words: true}
+    tie_tolerance: float = 0.0 # score differences up to this count as ties
+    bootstrap: int = 1000 # bootstrap resamples of the prompts for the win-rate intervals
+    elo_bootstrap: int = 200 # bootstrap refits for the rating intervals
+    seed: int = 0 # random seed of the bootstrap
+
+    def validate(self):
+        for name in ("bootstrap", "elo_bootstrap"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be at least 1")
+        if self.tie_tolerance < 0:
+            raise ValueError("tie_tolerance: must not be negative")
+
+def numeric_scores(table, # metrics DataFrame
+                   score: str, # score column
+                   where: str = "metrics", # file name for errors
+                  ) -> None:
+    "Raise a one-line `SpeechnbError` naming the file, column, row and value when `score` holds text instead of numbers."
+    import pandas as pd
+    values = pd.to_numeric(table[score], errors="coerce")
+    bad = table.index[values.isna() & table[score].notna()]
+    if len(bad):
+        row = bad[0]
+        raise SpeechnbError(f"{where}: column {score!r} must hold numbers; data row {row + 1} has {str(table[score][row])[:40]!r}")
+
+_COMPARE_EXAMPLES = """examples:
+  speechnb compare --input data/runs/default/metrics.csv --score nonvocal --by config
+  speechnb compare --input metrics.csv --score reward --higher-is-better --bootstrap 2000 --output pairs.csv"""
+
+def _compare_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="speechnb compare", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     description="Head-to-head win rates and Bradley–Terry ratings between configurations on a score.",
+                                     epilog=_COMPARE_EXAMPLES)
     parser.add_argument("--input", required=True, help="metrics CSV (from speechnb analyze)")
     parser.add_argument("--score", required=True, help="score column, e.g. words, nonvocal, reward")
     parser.add_argument("--by", default="config", help="configuration column (default: config)")
-    parser.add_argument("--prompt-key", default="prompt_id", help="prompt column (default: prompt_id)")
+    parser.add_argument("--prompt-key", default="prompt_id", help="prompt column: responses to the same prompt are compared (default: prompt_id)")
     direction = parser.add_mutually_exclusive_group()
-    direction.add_argument("--higher-is-better", dest="higher_better", action="store_true", default=None)
-    direction.add_argument("--lower-is-better", dest="higher_better", action="store_false")
-    parser.add_argument("--tie-tolerance", type=float, default=0.0, help="score differences up to this are ties")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", default=None, help="CSV for every pair's win/tie/loss rates and intervals")
-    args = parser.parse_args(argv)
-    table = read_metrics(args.input)
+    direction.add_argument("--higher-is-better", dest="higher_better", action="store_true", default=None,
+                           help="a larger score wins (default: from the score's name: reward, judge, rating and Flesch higher; "
+                                "words, nonvocal, depth and the other counts lower; unknown names higher)")
+    direction.add_argument("--lower-is-better", dest="higher_better", action="store_false", help="a smaller score wins")
+    add_config_arguments(parser, CompareConfig, skip=("scores", "figure_scores", "higher_is_better"))
+    parser.add_argument("--output", default=None, help="CSV for every pair's win/tie/loss rates and intervals (default: none)")
+    return parser
+
+def cli_compare(argv: list[str], # arguments after `speechnb compare`
+               ) -> int:
+    "speechnb compare: head-to-head win rates and Bradley–Terry ratings between configurations on a score."
+    args = _compare_parser().parse_args(argv)
+    source = check_input_file(args.input, "metrics CSV")
+    output = check_output_file(args.output, "pairs CSV") if args.output else None
+    config = apply_arguments(CompareConfig(), args)
+    table = read_metrics(source)
     for column in (args.score, args.by, args.prompt_key):
         if column not in table.columns:
-            raise SpeechnbError(f"{args.input}: no column {column!r} (columns: {', '.join(map(str, table.columns))})")
+            raise SpeechnbError(f"{source}: no column {column!r} (columns: {', '.join(map(str, table.columns))})")
+    numeric_scores(table, args.score, str(source))
+    configs = sorted(table[args.by].dropna().astype(str).unique())
+    if len(configs) < 2:
+        raise SpeechnbError(f"{source}: column {args.by!r} has {len(configs)} configuration(s) ({', '.join(configs) or 'none'}); "
+                            "a comparison needs at least two")
     better = "higher" if higher_is_better(args.score, args.higher_better) else "lower"
     pairs, matrix = head_to_head_matrix(table, args.score, args.by, args.prompt_key, args.higher_better,
-                                        args.tie_tolerance, args.bootstrap, args.seed)
-    ratings = elo_ratings(table, args.score, args.by, args.prompt_key, args.higher_better, args.tie_tolerance,
-                          n_boot=min(args.bootstrap, 200), seed=args.seed)
-    print(f"win rate of row against column on {args.score} ({better} is better), {int(pairs.prompts.max() if len(pairs) else 0)} prompts at most:")
+                                        config.tie_tolerance, config.bootstrap, config.seed)
+    ratings = elo_ratings(table, args.score, args.by, args.prompt_key, args.higher_better, config.tie_tolerance,
+                          n_boot=config.elo_bootstrap, seed=config.seed)
+    print(f"win rate of row against column on {args.score} ({better} is better), {int(pairs.prompts.max())} prompts at most:")
     print(matrix.round(3).to_string())
     print("\nBradley-Terry ratings (Elo scale):")
     print(ratings.round(1).to_string(index=False))
-    if args.output:
-        with atomic_write(args.output) as handle:
+    if output:
+        with atomic_write(output) as handle:
             pairs.to_csv(handle, index=False)
     return 0

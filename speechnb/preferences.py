@@ -10,16 +10,18 @@ import functools
 import itertools
 import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .core import SpeechnbError, content_hash, read_jsonl, write_jsonl
-from .metrics import nonvocal
+from .config import add_config_arguments, apply_arguments
+from .core import SpeechnbError, check_input_file, check_output_file, content_hash, read_jsonl, write_jsonl
+from .metrics import nonvocal, read_responses
 
 # %% auto 0
 __all__ = ['SPLITS', 'PAIR_FIELDS', 'NONVOCAL_WEIGHT', 'prompt_split', 'make_pair', 'clean_pairs', 'load_ranking_json',
            'load_trl_jsonl', 'load_pairs', 'build_contrast_pairs', 'speech_cost', 'check_prompt_splits',
-           'pair_statistics', 'cli_pairs']
+           'pair_statistics', 'PairsConfig', 'cli_pairs']
 
 # %% ../nbs/40_preferences.ipynb 5
 SPLITS = ("train", "validation", "test")
@@ -57,11 +59,11 @@ def clean_pairs(pairs: Iterable[dict], # records in the shared schema
     "Keep the usable pairs; return them with a Counter of dropped records by reason (malformed records raise)."
     kept, dropped = [], Counter()
     for number, pair in enumerate(pairs, start=1):
-        for field in ("prompt", "chosen", "rejected"):
-            if field not in pair:
-                raise SpeechnbError(f"{where}, record {number}: missing field {field!r}")
-            if not isinstance(pair[field], str):
-                raise SpeechnbError(f"{where}, record {number}: field {field!r} must be text, got {type(pair[field]).__name__}")
+        for name in ("prompt", "chosen", "rejected"):
+            if name not in pair:
+                raise SpeechnbError(f"{where}, record {number}: missing field {name!r}")
+            if not isinstance(pair[name], str):
+                raise SpeechnbError(f"{where}, record {number}: field {name!r} must be text, got {type(pair[name]).__name__}")
         if pair.get("split", "train") not in SPLITS:
             raise SpeechnbError(f"{where}, record {number}: field 'split' is {pair['split']!r} (expected one of {', '.join(SPLITS)})")
         if not pair["chosen"].strip() or not pair["rejected"].strip():
@@ -153,6 +155,7 @@ def build_contrast_pairs(responses: list[dict], # rows of responses.jsonl (promp
                          cost: Callable[[str], float] | None = None, # speech cost of a text (lower is better), for `min_gap`
                          min_gap: float | None = None, # keep pairs where cost(rejected) - cost(chosen) >= min_gap
                          source: str = "prompt_contrast", # value of `source`
+                         where: str = "responses", # the responses' file name, for errors
                         ) -> tuple[list[dict], Counter]:
     "All (speech-strategy response, plain-strategy response) pairs per prompt; returns `(pairs, dropped_counts)`."
     speech_configs, plain_configs = set(speech_configs), set(plain_configs)
@@ -162,12 +165,13 @@ def build_contrast_pairs(responses: list[dict], # rows of responses.jsonl (promp
         raise SpeechnbError("min_gap needs a cost function to measure the gap")
     by_prompt = defaultdict(lambda: {"speech": [], "plain": []})
     for number, row in enumerate(responses, start=1):
-        for field in ("prompt", "response"):
-            if field not in row:
-                raise SpeechnbError(f"responses, record {number}: missing field {field!r}")
+        for name in ("prompt", "response"):
+            if not isinstance(row.get(name), str):
+                problem = "missing field" if name not in row else f"field must be text, got {type(row[name]).__name__}:"
+                raise SpeechnbError(f"{where}, record {number}: {problem} {name!r}")
         strategy = row.get("strategy") or row.get("config")  # `config` may carry a temperature suffix ("detailed-t0.7")
         if not strategy:
-            raise SpeechnbError(f"responses, record {number}: missing field 'strategy' (or 'config')")
+            raise SpeechnbError(f"{where}, record {number}: missing field 'strategy' (or 'config')")
         kind = "speech" if strategy in speech_configs else "plain" if strategy in plain_configs else None
         if kind:
             by_prompt[str(row.get("prompt_id") or row["prompt"])][kind].append(row)
@@ -228,6 +232,31 @@ def pair_statistics(pairs: list[dict], # preference records
     return table
 
 # %% ../nbs/40_preferences.ipynb 27
+@dataclass
+class PairsConfig:
+    "Which preference pairs are built by prompt contrast, and which pair files are added (reward step, `speechnb pairs build`)."
+    speech_strategies: list[str] = field(default_factory=lambda: ["detailed", "icl", "easy"]) # responses under these strategies are preferred ...
+    plain_strategies: list[str] = field(default_factory=lambda: ["base", "simple"]) # ... over responses to the same prompt under these
+    min_gap: float | None = None # keep a pair only when the rejected answer's speech cost is at least this much higher; null = all pairs
+    nonvocal_weight: float = NONVOCAL_WEIGHT # speech cost = words + this x unspeakable marks (`speech_cost`)
+    extra: list[str] = field(default_factory=list) # more pair files (LLaMA-Factory ranking JSON, TRL or speechnb JSONL), project-relative
+    max_train_pairs: int | None = None # cap on training pairs (file order); null = all
+    min_train_pairs: int = 1 # fewer usable training pairs than this is an error
+
+    def validate(self):
+        both = sorted(set(self.speech_strategies) & set(self.plain_strategies))
+        if both:
+            raise ValueError(f"plain_strategies: {', '.join(both)} also listed as speech strategies")
+        if self.nonvocal_weight < 0:
+            raise ValueError("nonvocal_weight: must not be negative")
+        if self.min_train_pairs < 1:
+            raise ValueError("min_train_pairs: must be at least 1")
+
+    def cost(self) -> Callable[[str], float] | None:
+        "The speech cost the gap filter measures (None without a gap filter)."
+        return None if self.min_gap is None else functools.partial(speech_cost, nonvocal_weight=self.nonvocal_weight)
+
+# %% ../nbs/40_preferences.ipynb 29
 def _report(pairs: list[dict], dropped: Counter, output: Path | None = None) -> None:
     check_prompt_splits(pairs)
     if output:
@@ -236,37 +265,54 @@ def _report(pairs: list[dict], dropped: Counter, output: Path | None = None) -> 
     if output:
         print(f"wrote {len(pairs)} pairs to {output}")
 
+_PAIRS_EXAMPLES = """examples:
+  speechnb pairs build --responses data/runs/default/responses.jsonl --output pairs.jsonl --min-gap 1
+  speechnb pairs build --responses responses.jsonl --output pairs.jsonl --speech-strategies detailed icl --plain-strategies base
+  speechnb pairs convert --input speechpref_train.json --output pairs.jsonl --source speechpref
+  speechnb pairs stats --input pairs.jsonl"""
+
+def _pairs_parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="speechnb pairs", description="Build, convert and describe preference pairs.",
+                                     epilog=_PAIRS_EXAMPLES, formatter_class=raw)
+    sub = parser.add_subparsers(dest="action", required=True, metavar="{build,convert,stats}")
+    build = sub.add_parser("build", help="pairs by prompt contrast from a responses.jsonl", epilog=_PAIRS_EXAMPLES, formatter_class=raw,
+                           description="Pair every speech-strategy response of a prompt with every plain-strategy response of it.")
+    build.add_argument("--responses", required=True, type=Path, help="responses.jsonl of the generation step (prompt, response, strategy)")
+    build.add_argument("--output", required=True, type=Path, help="pairs JSONL to write")
+    add_config_arguments(build, PairsConfig, skip=("extra", "max_train_pairs", "min_train_pairs"))
+    convert = sub.add_parser("convert", help="LLaMA-Factory ranking JSON or TRL JSONL -> speechnb pairs", epilog=_PAIRS_EXAMPLES,
+                             formatter_class=raw, description="Convert a pairs file to speechnb's pair schema (rankings -> ordered pairs).")
+    convert.add_argument("--input", required=True, type=Path, help="a LLaMA-Factory ranking .json or a TRL / speechnb .jsonl")
+    convert.add_argument("--output", required=True, type=Path, help="speechnb pairs JSONL to write")
+    convert.add_argument("--source", default=None, help="value of every pair's source field (default: speechpref for .json, "
+                                                        "else the row's own or 'trl')")
+    stats = sub.add_parser("stats", help="statistics table of a pairs file", epilog=_PAIRS_EXAMPLES, formatter_class=raw,
+                           description="Print pairs, prompts, ties and lengths per source and split.")
+    stats.add_argument("--input", required=True, type=Path, help="a pairs file (.json or .jsonl)")
+    return parser
+
+def _build_command(args: argparse.Namespace) -> None:
+    source = check_input_file(args.responses, "responses file")
+    output = check_output_file(args.output, "pairs output")
+    config = apply_arguments(PairsConfig(), args)
+    rows = read_responses(source, "response", also=("prompt",))
+    pairs, dropped = build_contrast_pairs(rows, config.speech_strategies, config.plain_strategies, cost=config.cost(),
+                                          min_gap=config.min_gap, where=str(source))
+    if not pairs:
+        raise SpeechnbError(f"{source}: no contrast pairs (need strategies {' '.join(config.speech_strategies)} and "
+                            f"{' '.join(config.plain_strategies)} for the same prompt)")
+    _report(pairs, dropped, output)
+
 def cli_pairs(argv: list[str], # command-line words after `speechnb pairs`
              ) -> int:
     "`speechnb pairs build|convert|stats`: make, convert and describe preference pairs."
-    parser = argparse.ArgumentParser(prog="speechnb pairs", description="Build, convert and describe preference pairs.")
-    sub = parser.add_subparsers(dest="action", required=True)
-    build = sub.add_parser("build", help="pairs by prompt contrast from a responses.jsonl")
-    build.add_argument("--responses", required=True, type=Path, help="responses.jsonl of the generation step")
-    build.add_argument("--output", required=True, type=Path, help="pairs JSONL to write")
-    build.add_argument("--speech", default="detailed,icl,easy", help="comma-separated speech-suitable strategies")
-    build.add_argument("--plain", default="base,simple", help="comma-separated plain strategies")
-    build.add_argument("--min-gap", type=float, default=None, help="keep pairs whose rejected response has this much higher speech cost")
-    build.add_argument("--nonvocal-weight", type=float, default=NONVOCAL_WEIGHT, help=f"speech cost of one unspeakable mark, in words (default {NONVOCAL_WEIGHT:g})")
-    convert = sub.add_parser("convert", help="LLaMA-Factory ranking JSON or TRL JSONL -> speechnb pairs")
-    convert.add_argument("--input", required=True, type=Path)
-    convert.add_argument("--output", required=True, type=Path)
-    convert.add_argument("--source", default=None, help="value of the source field")
-    stats = sub.add_parser("stats", help="statistics table of a pairs file")
-    stats.add_argument("--input", required=True, type=Path)
-    args = parser.parse_args(argv)
+    args = _pairs_parser().parse_args(argv)
     if args.action == "build":
-        split_list = lambda text: [item.strip() for item in text.split(",") if item.strip()]
-        cost = functools.partial(speech_cost, nonvocal_weight=args.nonvocal_weight) if args.min_gap is not None else None
-        pairs, dropped = build_contrast_pairs(read_jsonl(args.responses, required=("prompt", "response")),
-                                              split_list(args.speech), split_list(args.plain), cost=cost, min_gap=args.min_gap)
-        if not pairs:
-            raise SpeechnbError(f"{args.responses}: no contrast pairs (need strategies {args.speech} and {args.plain} for the same prompt)")
-        _report(pairs, dropped, args.output)
+        _build_command(args)
     elif args.action == "convert":
-        pairs, dropped = load_pairs(args.input, args.source)
-        _report(pairs, dropped, args.output)
+        source, output = check_input_file(args.input, "pairs file"), check_output_file(args.output, "pairs output")
+        _report(*load_pairs(source, args.source), output)
     else:
-        pairs, dropped = load_pairs(args.input)
-        _report(pairs, dropped)
+        _report(*load_pairs(check_input_file(args.input, "pairs file")))
     return 0

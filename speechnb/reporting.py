@@ -23,7 +23,7 @@ def load_config(profile: str, # smoke | default | full
                 step: str, # experiment step, e.g. "filter"
                 root: str | Path | None = None, # project root (default: found from cwd)
                ) -> dict:
-    "Read `configs/<profile>/<step>.yaml` as a dict, with a one-line error for a missing or malformed file."
+    "`configs/<profile>/<step>.yaml` as an unchecked dict (steps with a config dataclass use `speechnb.config.read_config`)."
     if profile not in PROFILES:
         raise SpeechnbError(f"unknown profile {profile!r} (profiles: {', '.join(PROFILES)})")
     return read_yaml(Path(root or project_root()) / "configs" / profile / f"{step}.yaml")

@@ -6,47 +6,42 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import logging
-import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core import SpeechnbError, atomic_write, content_hash, project_root
+from .core import SpeechnbError, atomic_write, check_output_dir, content_hash, project_root
 from .reporting import PROFILES
 
 # %% auto 0
-__all__ = ['PIPELINE', 'log', 'Step', 'select_steps', 'check_parameters', 'Context', 'step_key', 'output_hashes', 'load_state',
-           'missing_reports', 'why_stale', 'run_step', 'reproduce', 'cli_reproduce']
+__all__ = ['PIPELINE', 'log', 'Step', 'select_steps', 'check_parameters', 'module_imports', 'notebook_source', 'module_graph',
+           'used_modules', 'step_modules', 'Context', 'step_inputs', 'step_key', 'output_hashes', 'load_state',
+           'missing_reports', 'changed_inputs', 'why_stale', 'record_state', 'run_step', 'make_context',
+           'recorded_outputs', 'plan_step', 'reproduce', 'cli_reproduce']
 
 # %% ../nbs/80_reproduce.ipynb 5
 @dataclass
 class Step:
-    "One pipeline step: a papermill notebook and what it reads and writes."
-    name: str
-    notebook: str  # relative to the project root
-    depends_on: list[str] = field(default_factory=list)
-    modules: list[str] = field(default_factory=list)  # speechnb modules whose source is an input
-    inputs: list[str] = field(default_factory=list)  # data files (project-relative) read
-    outputs: list[str] = field(default_factory=list)  # artefacts written; "run:" / "reports:" prefixes
+    "One pipeline step: a papermill notebook, the steps whose outputs it reads, and what it writes."
+    name: str # step name; its settings are configs/<profile>/<name>.yaml
+    notebook: str # papermill notebook, relative to the project root
+    depends_on: list[str] = field(default_factory=list) # steps whose outputs it reads (they run first)
+    outputs: list[str] = field(default_factory=list) # artefacts written: "run:<path>" in the run folder, "reports:<path>" in reports
+    inputs: list[str] = field(default_factory=list) # data files it reads (project-relative) besides the outputs of `depends_on`
 
 PIPELINE = [
-    Step("filter", "nbs/experiments/10_filter.ipynb", [], ["core", "instructions", "voice_filter", "models", "reporting"],
-         ["data/instructions_sample.jsonl"], ["run:prompts.jsonl"]),
-    Step("generate", "nbs/experiments/20_generate.ipynb", ["filter"], ["core", "prompting", "generation", "rendering", "audio", "models", "reporting"],
-         ["data/prompting_strategies.yaml"], ["run:responses.jsonl"]),
-    Step("analyze", "nbs/experiments/30_analyze.ipynb", ["generate"], ["core", "metrics", "compare", "nlp", "reporting"],
-         [], ["run:metrics.csv"]),
-    Step("reward", "nbs/experiments/40_reward.ipynb", ["generate", "analyze"], ["core", "preferences", "metrics", "reward", "models", "reporting"],
-         [], ["run:pairs.jsonl", "run:reward_model/config.json"]),
-    Step("dpo", "nbs/experiments/50_dpo.ipynb", ["reward", "generate", "analyze"], ["core", "dpo", "generation", "prompting", "metrics", "compare", "reward", "models", "reporting"],
-         [], ["run:dpo_policy/config.json"]),
-    Step("distill", "nbs/experiments/60_distill.ipynb", ["filter"], ["core", "speech_encoder", "distill_data", "distill", "whisper", "audio", "models", "reporting"],
-         [], ["run:distill/checkpoint/final/meta.json"]),
-    Step("paper", "nbs/paper/90_paper.ipynb", ["filter", "generate", "analyze", "reward", "dpo", "distill"], ["core", "reporting"],
-         [], ["reports:tables/headline.csv"]),
+    Step("filter", "nbs/experiments/10_filter.ipynb", [], ["run:prompts.jsonl"], ["data/instructions_sample.jsonl"]),
+    Step("generate", "nbs/experiments/20_generate.ipynb", ["filter"], ["run:responses.jsonl"], ["data/prompting_strategies.yaml"]),
+    Step("analyze", "nbs/experiments/30_analyze.ipynb", ["generate"], ["run:metrics.csv"]),
+    Step("reward", "nbs/experiments/40_reward.ipynb", ["generate", "analyze"], ["run:pairs.jsonl", "run:reward_model/config.json"]),
+    Step("dpo", "nbs/experiments/50_dpo.ipynb", ["reward", "generate", "analyze"], ["run:dpo_policy/config.json"]),
+    Step("distill", "nbs/experiments/60_distill.ipynb", ["filter"], ["run:distill/checkpoint/final/meta.json"]),
+    Step("paper", "nbs/paper/90_paper.ipynb", ["filter", "generate", "analyze", "reward", "dpo", "distill"],
+         ["reports:tables/headline.csv"]),
 ]
 
 # %% ../nbs/80_reproduce.ipynb 7
@@ -86,13 +81,69 @@ def check_parameters(notebook: str | Path, # papermill notebook
                             f"(declared: {', '.join(sorted(declared))})")
 
 # %% ../nbs/80_reproduce.ipynb 14
+def module_imports(source: str, # Python source
+                   known: set[str] | None = None, # module names to keep (default: every speechnb name found)
+                   package: str = "speechnb", # the package whose modules are looked for
+                  ) -> set[str]:
+    "The `package` modules that `source` imports anywhere: at module level, inside functions, relative or absolute."
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith(f"{package}."))
+        elif isinstance(node, ast.ImportFrom) and node.level == 1:   # inside the package: from .x import y, from . import x
+            found.update([node.module.split(".")[0]] if node.module else [alias.name for alias in node.names])
+        elif isinstance(node, ast.ImportFrom) and node.module == package:
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(f"{package}."):
+            found.add(node.module.split(".")[1])
+    return found if known is None else found & known
+
+def notebook_source(path: str | Path, # a notebook
+                   ) -> str:
+    "The code cells of a notebook as one Python source, IPython magics (`%...`, `!...`) left out."
+    import nbformat
+    cells = [cell.source for cell in nbformat.read(str(path), as_version=4).cells if cell.cell_type == "code"]
+    lines = [line for cell in cells for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
+
+def module_graph(root: str | Path | None = None, # project root (default: found from cwd)
+                ) -> dict[str, set[str]]:
+    "Every `speechnb` module and the `speechnb` modules it imports (module level and inside functions)."
+    package = Path(root or project_root()) / "speechnb"
+    names = {path.stem for path in package.glob("*.py") if not path.stem.startswith("_")}
+    return {name: module_imports((package / f"{name}.py").read_text(encoding="utf-8"), names) for name in sorted(names)}
+
+def used_modules(source: str, # Python source, e.g. a notebook's code cells
+                 graph: dict[str, set[str]], # from `module_graph`
+                ) -> list[str]:
+    "The `speechnb` modules `source` imports, closed over what those modules import."
+    todo, used = sorted(module_imports(source, set(graph))), set()
+    while todo:
+        name = todo.pop()
+        if name not in used:
+            used.add(name)
+            todo.extend(graph[name])
+    return sorted(used)
+
+def step_modules(step: Step, # a pipeline step
+                 root: str | Path, # project root
+                 graph: dict[str, set[str]] | None = None, # from `module_graph` (default: computed)
+                ) -> list[str]:
+    "The `speechnb` modules a step's notebook uses: what it imports, closed over what those import."
+    graph = graph if graph is not None else module_graph(root)
+    try:
+        return used_modules(notebook_source(Path(root) / step.notebook), graph)
+    except SyntaxError as exc:
+        raise SpeechnbError(f"{step.notebook}: code cells do not parse ({exc.msg}, line {exc.lineno})") from None
+
+# %% ../nbs/80_reproduce.ipynb 17
 @dataclass
 class Context:
     "Where a pipeline run reads and writes."
-    profile: str
-    root: Path
-    run_dir: Path
-    reports_dir: Path
+    profile: str # smoke | default | full
+    root: Path # project root
+    run_dir: Path # intermediate artefacts
+    reports_dir: Path # figures, tables, metrics.json
 
     @property
     def state_dir(self) -> Path:
@@ -106,14 +157,21 @@ class Context:
 def _file_hash(path: Path) -> str:
     return content_hash(path.read_bytes()) if path.is_file() else "missing"
 
-def step_key(step: Step, ctx: Context, upstream_outputs: dict[str, dict]) -> str:
+def step_inputs(step: Step, # a pipeline step (its notebook present)
+                ctx: Context, # where the run reads and writes
+                upstream_outputs: dict[str, dict], # recorded output hashes of each step
+                graph: dict[str, set[str]] | None = None, # from `module_graph` (default: computed)
+               ) -> dict[str, str]:
+    "Every input of a step by name with its content hash: notebook, config, speechnb modules, data files, upstream outputs."
+    modules = [f"speechnb/{name}.py" for name in step_modules(step, ctx.root, graph)]
+    paths = [step.notebook, f"configs/{ctx.profile}/{step.name}.yaml", *modules, *step.inputs]
+    inputs = {path: _file_hash(ctx.root / path) for path in paths}
+    inputs.update({f"outputs of {name}": content_hash(upstream_outputs.get(name, {})) for name in step.depends_on})
+    return inputs
+
+def step_key(step: Step, ctx: Context, inputs: dict[str, str]) -> str:
     "Hash of everything that determines a step's result."
-    parts = [step.name, ctx.profile, _file_hash(ctx.root / step.notebook),
-             _file_hash(ctx.root / "configs" / ctx.profile / f"{step.name}.yaml")]
-    parts += [_file_hash(ctx.root / "speechnb" / f"{m}.py") for m in step.modules]
-    parts += [_file_hash(ctx.root / f) for f in step.inputs]
-    parts += [upstream_outputs.get(d, {}) for d in step.depends_on]
-    return content_hash(*parts)
+    return content_hash(step.name, ctx.profile, inputs)
 
 def output_hashes(step: Step, ctx: Context) -> dict:
     "Current content hashes of a step's declared outputs."
@@ -141,13 +199,24 @@ def missing_reports(step: Step, ctx: Context) -> list[str]:
             if _notebook_name(str(entry.get("notebook", ""))) == name and entry.get("profile") == ctx.profile
             and not (ctx.reports_dir / artefact).is_file()]
 
-def why_stale(step: Step, ctx: Context, key: str) -> str | None:
-    "None when the step is current, else a short reason it must run."
+def changed_inputs(recorded: dict, # inputs recorded at the last run
+                   inputs: dict, # inputs now
+                  ) -> str | None:
+    "A short description of what changed between two input records, e.g. 'speechnb/rendering.py changed'; None if nothing."
+    changed = [name for name, digest in inputs.items() if recorded.get(name) != digest]
+    if not changed:
+        return None
+    first = changed[0]
+    what = f"new input {first}" if first not in recorded else "missing " + first if inputs[first] == "missing" else f"{first} changed"
+    return what + (f", and {len(changed) - 1} more" if len(changed) > 1 else "")
+
+def why_stale(step: Step, ctx: Context, inputs: dict) -> str | None:
+    "None when the step is current, else a short reason it must run (naming the input that changed)."
     state = load_state(step, ctx)
     if state is None:
         return "never run"
-    if state.get("key") != key:
-        return "inputs or config changed"
+    if state.get("key") != step_key(step, ctx, inputs):
+        return (changed_inputs(state["inputs"], inputs) if "inputs" in state else None) or "inputs or config changed"
     current = output_hashes(step, ctx)
     changed = [o for o, h in current.items() if h != state.get("outputs", {}).get(o)]
     if changed:
@@ -157,10 +226,17 @@ def why_stale(step: Step, ctx: Context, key: str) -> str | None:
         return f"report {missing[0]} missing"
     return None
 
-# %% ../nbs/80_reproduce.ipynb 16
+# %% ../nbs/80_reproduce.ipynb 19
 log = logging.getLogger("speechnb.reproduce")
 
-def run_step(step: Step, ctx: Context, key: str) -> float:
+def record_state(step: Step, ctx: Context, inputs: dict, seconds: float) -> None:
+    "Record a successful run of `step`: its key, its inputs' and its outputs' hashes, how long it took."
+    ctx.state_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_write(ctx.state_dir / f"{step.name}.json") as handle:
+        json.dump(dict(key=step_key(step, ctx, inputs), inputs=inputs, outputs=output_hashes(step, ctx), seconds=round(seconds, 1),
+                       finished=time.strftime("%Y-%m-%dT%H:%M:%S")), handle, indent=2)
+
+def run_step(step: Step, ctx: Context, inputs: dict) -> float:
     "Execute one step's notebook with papermill and record its state; returns seconds taken."
     import papermill
     notebook = ctx.root / step.notebook
@@ -179,13 +255,51 @@ def run_step(step: Step, ctx: Context, key: str) -> float:
     missing = [o for o in step.outputs if not ctx.resolve(o).is_file()]
     if missing:
         raise SpeechnbError(f"step {step.name!r} finished but did not write {missing[0]}")
-    ctx.state_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_write(ctx.state_dir / f"{step.name}.json") as handle:
-        json.dump(dict(key=key, outputs=output_hashes(step, ctx), seconds=round(seconds, 1),
-                       finished=time.strftime("%Y-%m-%dT%H:%M:%S")), handle, indent=2)
+    record_state(step, ctx, inputs, seconds)
     return seconds
 
-# %% ../nbs/80_reproduce.ipynb 17
+# %% ../nbs/80_reproduce.ipynb 21
+def make_context(profile: str, # smoke | default | full
+                 root: Path, # project root
+                 run_dir: str | Path | None = None, # default data/runs/<profile>
+                 reports_dir: str | Path | None = None, # default reports/, or reports/<profile> for non-default profiles
+                ) -> Context:
+    "Where a run of `profile` reads and writes."
+    if profile not in PROFILES:
+        raise SpeechnbError(f"unknown profile {profile!r} (profiles: {', '.join(PROFILES)})")
+    default_reports = root / "reports" if profile == "default" else root / "reports" / profile
+    return Context(profile, root, Path(run_dir or root / "data" / "runs" / profile).resolve(),
+                   Path(reports_dir or default_reports).resolve())
+
+def recorded_outputs(pipeline: list[Step], ctx: Context) -> dict[str, dict]:
+    "The output hashes recorded by each step's last successful run (they key their dependants)."
+    return {step.name: state.get("outputs", {}) for step in pipeline if (state := load_state(step, ctx))}
+
+def _missing_upstream(step: Step, pipeline: list[Step], ctx: Context, upstream: dict) -> str | None:
+    notebooks = {s.name: s.notebook for s in pipeline}
+    return next((d for d in step.depends_on if d not in upstream and (ctx.root / notebooks[d]).is_file()), None)
+
+def _record_timings(ctx: Context, summary: dict) -> None:
+    path = ctx.reports_dir / "pipeline.json"
+    timings = json.loads(path.read_text()) if path.is_file() else {}
+    timings.update({name: dict(seconds=info["seconds"], profile=ctx.profile, finished=info["finished"])
+                    for name, info in summary.items() if info["status"] == "ran"})
+    with atomic_write(path) as handle:
+        json.dump(timings, handle, indent=2, sort_keys=True)
+
+_SAID = dict(absent="absent", skipped="up to date, skipped", current="up to date", stale="stale", after="would run")
+
+def plan_step(step: Step, ctx: Context, upstream: dict, graph: dict, force: bool, pending: set) -> tuple[str, str | None, dict]:
+    "`(status, reason, inputs)` of one step: status 'absent', 'current', 'stale' or 'after' (a stale step it depends on runs first)."
+    if not (ctx.root / step.notebook).is_file():
+        return "absent", f"{step.notebook} not in this checkout", {}
+    inputs = step_inputs(step, ctx, upstream, graph)
+    reason = "forced" if force else why_stale(step, ctx, inputs)
+    if reason is not None:
+        return "stale", reason, inputs
+    after = [d for d in step.depends_on if d in pending]
+    return ("after", f"{after[0]} runs first; reruns if its outputs change", inputs) if after else ("current", None, inputs)
+
 def reproduce(profile: str = "default", # smoke | default | full
               only: list[str] | None = None, # run just these steps
               force: bool = False, # rerun even when current
@@ -193,68 +307,70 @@ def reproduce(profile: str = "default", # smoke | default | full
               reports_dir: str | Path | None = None, # reports folder (default reports/, or reports/<profile> for non-default)
               pipeline: list[Step] | None = None, # steps (default PIPELINE)
               root: str | Path | None = None, # project root
+              dry_run: bool = False, # only say what would run and why
              ) -> dict:
-    "Run the pipeline; returns {step: {'status': 'ran'|'skipped'|'absent', 'seconds': ..., 'reason': ...}}."
-    if profile not in PROFILES:
-        raise SpeechnbError(f"unknown profile {profile!r} (profiles: {', '.join(PROFILES)})")
+    "Run the pipeline; returns {step: {'status': 'ran'|'skipped'|'absent'|'stale'|'after'|'current', 'seconds': ..., 'reason': ...}}."
     root = Path(root or project_root()).resolve()
     pipeline = pipeline or PIPELINE
     _check_order(pipeline)
-    default_reports = root / "reports" if profile == "default" else root / "reports" / profile
-    ctx = Context(profile, root, Path(run_dir or root / "data" / "runs" / profile).resolve(),
-                  Path(reports_dir or default_reports).resolve())
-    ctx.run_dir.mkdir(parents=True, exist_ok=True)
-    ctx.reports_dir.mkdir(parents=True, exist_ok=True)
-    steps = select_steps(pipeline, only)
-    upstream: dict[str, dict] = {}
-    for step in pipeline:  # outputs of steps we will not run still key their dependants
-        state = load_state(step, ctx)
-        if state:
-            upstream[step.name] = state.get("outputs", {})
-    summary = {}
+    ctx = make_context(profile, root, run_dir, reports_dir)
+    if not dry_run:
+        check_output_dir(ctx.run_dir, "run folder").mkdir(parents=True, exist_ok=True)
+        check_output_dir(ctx.reports_dir, "reports folder").mkdir(parents=True, exist_ok=True)
+    steps, upstream, graph = select_steps(pipeline, only), recorded_outputs(pipeline, ctx), module_graph(root)
+    summary, pending = {}, set()  # pending: steps a dry run would run
     for number, step in enumerate(steps, start=1):
         prefix = f"[{number}/{len(steps)}] {step.name}"
-        if not (root / step.notebook).is_file():
-            print(f"{prefix}: absent ({step.notebook} not in this checkout)", flush=True)
-            summary[step.name] = dict(status="absent", seconds=0.0, reason="notebook missing")
-            continue
-        absent_upstream = [d for d in step.depends_on if d not in upstream and (root / next(s.notebook for s in pipeline if s.name == d)).is_file()]
-        if absent_upstream:
-            raise SpeechnbError(f"step {step.name!r} needs {absent_upstream[0]!r} to have run first (run without --only)")
-        key = step_key(step, ctx, upstream)
-        reason = "forced" if force else why_stale(step, ctx, key)
-        if reason is None:
-            print(f"{prefix}: up to date, skipped", flush=True)
-            summary[step.name] = dict(status="skipped", seconds=0.0, reason="current")
+        missing = _missing_upstream(step, pipeline, ctx, upstream)
+        if missing and not dry_run:
+            raise SpeechnbError(f"step {step.name!r} needs {missing!r} to have run first (run without --only)")
+        status, reason, inputs = plan_step(step, ctx, upstream, graph, force, pending)
+        if dry_run or status in ("absent", "current"):
+            pending.update([step.name] if status in ("stale", "after") else [])
+            status = status if dry_run else {"current": "skipped"}.get(status, status)
+            print(f"{prefix}: {_SAID[status]}" + (f" ({reason})" if reason else ""), flush=True)
+            summary[step.name] = dict(status=status, seconds=0.0, reason=reason or "current")
             continue
         print(f"{prefix}: running ({reason}) ...", flush=True)
-        seconds = run_step(step, ctx, key)
+        seconds = run_step(step, ctx, inputs)
         upstream[step.name] = output_hashes(step, ctx)
         print(f"{prefix}: done in {seconds:.1f} s", flush=True)
-        summary[step.name] = dict(status="ran", seconds=round(seconds, 1), reason=reason,
-                                  finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    timings_path = ctx.reports_dir / "pipeline.json"
-    timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
-    for name, info in summary.items():
-        if info["status"] == "ran":
-            timings[name] = dict(seconds=info["seconds"], profile=profile, finished=info["finished"])
-    with atomic_write(timings_path) as handle:
-        json.dump(timings, handle, indent=2, sort_keys=True)
+        summary[step.name] = dict(status="ran", seconds=round(seconds, 1), reason=reason, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    if not dry_run:
+        _record_timings(ctx, summary)
     return summary
 
-# %% ../nbs/80_reproduce.ipynb 20
-def cli_reproduce(argv: list[str]) -> int:
-    "speechnb reproduce: run the experiment notebooks of a profile into the reports folder."
-    parser = argparse.ArgumentParser(prog="speechnb reproduce", description="Run the experiment pipeline with papermill.")
-    parser.add_argument("--profile", default="default", choices=PROFILES, help="smoke (seconds), default (offline CPU), full (GPUs, hub)")
-    parser.add_argument("--only", nargs="+", metavar="STEP", help=f"run only these steps ({', '.join(s.name for s in PIPELINE)})")
+# %% ../nbs/80_reproduce.ipynb 27
+_REPRODUCE_EXAMPLES = """examples:
+  speechnb reproduce --profile smoke --run-dir /tmp/run --reports-dir /tmp/reports
+  speechnb reproduce --dry-run                       # which steps of the default profile would run, and why
+  speechnb reproduce --only analyze reward --force"""
+
+def _reproduce_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="speechnb reproduce", description="Run the experiment pipeline with papermill: each step "
+                                     "whose inputs changed, in dependency order.", epilog=_REPRODUCE_EXAMPLES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="default", choices=PROFILES,
+                        help="smoke (seconds), default (offline CPU), full (GPUs, hub) (default: default)")
+    parser.add_argument("--only", nargs="+", metavar="STEP", help=f"run only these steps ({', '.join(s.name for s in PIPELINE)}) "
+                                                                  "(default: every step)")
     parser.add_argument("--force", action="store_true", help="rerun steps even when they are current")
-    parser.add_argument("--run-dir", help="intermediate artefacts (default data/runs/<profile>)")
-    parser.add_argument("--reports-dir", help="figures, tables, metrics.json (default reports/, or reports/<profile>)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--dry-run", action="store_true", help="run nothing: print which steps would run and why")
+    parser.add_argument("--run-dir", help="intermediate artefacts (default: data/runs/<profile>)")
+    parser.add_argument("--reports-dir", help="figures, tables, metrics.json (default: reports/, or reports/<profile>)")
+    return parser
+
+def cli_reproduce(argv: list[str], # arguments after `speechnb reproduce`
+                 ) -> int:
+    "speechnb reproduce: run the experiment notebooks of a profile into the reports folder."
+    args = _reproduce_parser().parse_args(argv)
     started = time.time()
-    summary = reproduce(args.profile, args.only, args.force, args.run_dir, args.reports_dir)
-    ran = [n for n, s in summary.items() if s["status"] == "ran"]
-    print(f"pipeline {args.profile}: {len(ran)} ran, {sum(s['status'] == 'skipped' for s in summary.values())} skipped, "
-          f"{sum(s['status'] == 'absent' for s in summary.values())} absent, {time.time() - started:.1f} s")
+    summary = reproduce(args.profile, args.only, args.force, args.run_dir, args.reports_dir, dry_run=args.dry_run)
+    count = lambda *kinds: sum(s["status"] in kinds for s in summary.values())
+    if args.dry_run:
+        print(f"pipeline {args.profile} (dry run): {count('stale')} stale, {count('after')} after them, "
+              f"{count('current')} up to date, {count('absent')} absent")
+    else:
+        print(f"pipeline {args.profile}: {count('ran')} ran, {count('skipped')} skipped, {count('absent')} absent, "
+              f"{time.time() - started:.1f} s")
     return 0

@@ -7,29 +7,36 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import logging
 import os
 import shutil
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from .core import SpeechnbError, atomic_write, content_hash, project_root, read_jsonl, update_metrics, write_jsonl, read_yaml
+from .config import add_config_arguments, apply_arguments, read_config, to_dict
+from .core import (SpeechnbError, check_input_dir, check_input_file, check_output_dir, check_output_file,
+                           content_hash, project_root, read_jsonl, write_jsonl)
 from .models import DEFAULT_LLM, default_device, resolve_llm_path
-from .preferences import clean_pairs, load_pairs
+from .preferences import PairsConfig, clean_pairs, load_pairs
 
 log = logging.getLogger("speechnb.reward")
 
 # %% auto 0
-__all__ = ['log', 'TEXT_FORMAT', 'METADATA_FILE', 'DEFAULTS', 'format_text', 'load_backbone', 'pool_hidden', 'sequence_rewards',
-           'pairwise_loss', 'reward_config', 'frozen_prefix_cache', 'PrefixCacheCollator', 'PairwiseRewardTrainer',
-           'train_reward_model', 'load_reward_model', 'default_model_dir', 'score', 'preference_metrics',
-           'calibration_table', 'plot_calibration', 'plot_learning_curves', 'settings_from_config', 'cli_reward']
+__all__ = ['log', 'TEXT_FORMAT', 'REWARD_METADATA_FILE', 'format_text', 'load_reward_backbone', 'pool_hidden', 'sequence_rewards',
+           'pairwise_loss', 'LoraSettings', 'RewardModelConfig', 'RewardTrainingConfig', 'frozen_prefix_cache',
+           'PrefixCacheCollator', 'pairwise_reward_trainer', 'reward_settings', 'reusable_model', 'prepare_backbone',
+           'encode_pairs', 'cache_for_training', 'trainer_arguments', 'stop_after', 'training_callbacks',
+           'plain_progress', 'save_reward_model', 'train_reward_model', 'load_reward_model', 'default_model_dir',
+           'score', 'preference_metrics', 'calibration_table', 'plot_calibration', 'plot_learning_curves',
+           'RewardConfig', 'cli_reward']
 
 # %% ../nbs/41_reward.ipynb 5
 TEXT_FORMAT = "User: {prompt}\nAssistant: {response}"
-METADATA_FILE = "speechnb_reward.json"
+REWARD_METADATA_FILE = "speechnb_reward.json"
 
 def format_text(prompt: str, # the user's request
                 response: str, # the assistant's answer
@@ -37,7 +44,7 @@ def format_text(prompt: str, # the user's request
     "The reward model's input text for one (prompt, response)."
     return TEXT_FORMAT.format(prompt=prompt, response=response)
 
-def load_backbone(name: str = DEFAULT_LLM, # embedded name, local folder or hub id
+def load_reward_backbone(name: str = DEFAULT_LLM, # embedded name, local folder or hub id
                   device: str | None = None, # default: cuda if available
                   dtype: str = "auto", # "auto": bf16 on GPU, fp32 on CPU
                  ):
@@ -122,34 +129,59 @@ def pairwise_loss(chosen, # rewards of the preferred responses (pairs,)
     return (-F.logsigmoid(chosen - rejected) + beta * 0.5 * (chosen ** 2 + rejected ** 2)).mean()
 
 # %% ../nbs/41_reward.ipynb 14
-DEFAULTS = dict(backbone=DEFAULT_LLM, pooling="last", max_length=128, trainable_layers=2, cache_frozen=True, lora=None,
-                beta=1e-3, learning_rate=1e-4, weight_decay=0.0, warmup_steps=0, epochs=1.0, max_steps=-1, batch_size=8,
-                grad_accum=1, eval_steps=50, logging_steps=10, early_stopping_patience=3, seed=0, bf16="auto",
-                save_total_limit=2, cache_batch_size=16)
+@dataclass
+class LoraSettings:
+    "LoRA adapters on the backbone, trained instead of its top blocks and merged into the saved model."
+    r: int = 16 # adapter rank
+    alpha: int = 32 # LoRA scaling numerator (`lora_alpha`)
+    dropout: float = 0.0 # dropout on the adapters' input
+    target_modules: str | list[str] = "all-linear" # modules that get adapters (PEFT's names)
 
-def reward_config(config: dict | None = None, # overrides of `DEFAULTS`
-                  where: str = "reward config", # name for error messages
-                 ) -> dict:
-    "`DEFAULTS` updated with `config`, with unknown keys and wrong types reported in one line."
-    config = dict(config or {})
-    unknown = sorted(set(config) - set(DEFAULTS))
-    if unknown:
-        raise SpeechnbError(f"{where}: unknown setting {unknown[0]!r} (known: {', '.join(DEFAULTS)})")
-    merged = {**DEFAULTS, **config}
-    for key in ("beta", "learning_rate", "weight_decay", "epochs"):
-        try:
-            merged[key] = float(merged[key])
-        except (TypeError, ValueError):
-            raise SpeechnbError(f"{where}: setting {key!r} must be a number, got {merged[key]!r}") from None
-    for key in ("max_length", "trainable_layers", "max_steps", "batch_size", "grad_accum", "eval_steps", "logging_steps",
-                "early_stopping_patience", "seed", "warmup_steps", "save_total_limit", "cache_batch_size"):
-        if not isinstance(merged[key], int) or isinstance(merged[key], bool):
-            raise SpeechnbError(f"{where}: setting {key!r} must be an integer, got {merged[key]!r}")
-    if merged["pooling"] not in ("last", "mean"):
-        raise SpeechnbError(f"{where}: setting 'pooling' must be 'last' or 'mean', got {merged['pooling']!r}")
-    return merged
+@dataclass
+class RewardModelConfig:
+    "What the reward model is: its backbone, how a text is pooled, which weights train."
+    backbone: str = DEFAULT_LLM # embedded name, local folder or hub id
+    pooling: Literal["last", "mean"] = "last" # summarise a text by its last real token's state, or the mean over its tokens
+    max_length: int = 128 # tokens of "User: ...\nAssistant: ..." kept (longer texts are cut at the end)
+    trainable_layers: int = 2 # top blocks trained, plus the final norm and the head; -1 = all; 0 = a linear probe
+    cache_frozen: bool = True # compute the frozen blocks once per distinct text (needs trainable_layers >= 0 and no LoRA)
+    lora: LoraSettings | None = None # LoRA adapters instead of top blocks, e.g. {r: 16, alpha: 32}; null = none
 
-# %% ../nbs/41_reward.ipynb 17
+    def validate(self):
+        if self.max_length < 8:
+            raise ValueError("max_length: must be at least 8 tokens")
+        if self.trainable_layers < -1:
+            raise ValueError("trainable_layers: -1 (all), 0 (head only) or a positive number of top blocks")
+
+@dataclass
+class RewardTrainingConfig:
+    "How the reward model trains (transformers' Trainer through TRL's RewardTrainer)."
+    beta: float = 1e-3 # weight of the L2 term on the rewards (the paper's)
+    learning_rate: float = 1e-4 # peak learning rate (AdamW)
+    weight_decay: float = 0.0 # AdamW weight decay
+    warmup_steps: int = 0 # linear warm-up steps
+    epochs: float = 1.0 # passes over the training pairs (ignored when max_steps > 0)
+    max_steps: int = -1 # stop after this many optimizer steps; -1 = run the epochs
+    batch_size: int = 8 # pairs per step and device
+    grad_accum: int = 1 # batches accumulated per optimizer step
+    eval_steps: int = 50 # validate and checkpoint every N steps
+    logging_steps: int = 10 # log the training loss every N steps
+    early_stopping_patience: int = 3 # evaluations without a better validation loss before stopping; 0 = never stop early
+    seed: int = 0 # seed of the fresh head and the data order
+    bf16: bool | None = None # bf16 mixed precision; null = on when training on a GPU
+    save_total_limit: int = 2 # checkpoints kept in `<output>-checkpoints`
+    cache_batch_size: int = 16 # texts per forward pass when filling the frozen-prefix cache
+
+    def validate(self):
+        for name in ("batch_size", "grad_accum", "eval_steps", "logging_steps", "save_total_limit", "cache_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be at least 1")
+        if self.learning_rate <= 0:
+            raise ValueError("learning_rate: must be positive")
+        if self.max_steps <= 0 and self.epochs <= 0:
+            raise ValueError("epochs: must be positive when max_steps is not set")
+
+# %% ../nbs/41_reward.ipynb 19
 class _StopForward(Exception):
     "Raised by the capture hook to end a forward pass early."
 
@@ -187,19 +219,17 @@ def frozen_prefix_cache(model, # sequence-classification model (LLaMA-like: back
         handle.remove()
     return cache
 
-# %% ../nbs/41_reward.ipynb 20
-from trl import RewardTrainer
-from trl.trainer.reward_trainer import DataCollatorForPreference
-
-# %% ../nbs/41_reward.ipynb 21
+# %% ../nbs/41_reward.ipynb 22
 @dataclass
-class PrefixCacheCollator(DataCollatorForPreference):
+class PrefixCacheCollator:
     "TRL's preference collator, plus the cached frozen-layer states of each text as `prefix_hidden`."
-    cache: dict | None = None
+    pad_token_id: int # the tokenizer's pad id
+    cache: dict | None = None # token-id tuple -> hidden states entering the trained blocks (None: no cache)
 
-    def torch_call(self, examples):
+    def __call__(self, examples: list[dict]) -> dict:
         import torch
-        batch = super().torch_call(examples)
+        from trl.trainer.reward_trainer import DataCollatorForPreference
+        batch = DataCollatorForPreference(pad_token_id=self.pad_token_id)(examples)
         if self.cache is not None:
             states = [self.cache[tuple(e["chosen_ids"])] for e in examples] + [self.cache[tuple(e["rejected_ids"])] for e in examples]
             prefix = torch.zeros(len(states), batch["input_ids"].shape[1], states[0].shape[-1])
@@ -208,23 +238,29 @@ class PrefixCacheCollator(DataCollatorForPreference):
             batch["prefix_hidden"] = prefix
         return batch
 
-class PairwiseRewardTrainer(RewardTrainer):
-    "TRL's `RewardTrainer` with the paper's loss (β·L2 term), last/mean pooling and cached frozen layers."
-    def __init__(self, *args, beta: float = 1e-3, pooling: str = "last", top_layers: int = 0, **kwargs):
-        self.beta, self.pooling, self.top_layers = beta, pooling, top_layers
-        super().__init__(*args, **kwargs)
+@functools.cache
+def pairwise_reward_trainer() -> type:
+    "TRL's `RewardTrainer` subclassed with the paper's loss (β·L2 term), last/mean pooling and cached frozen layers."
+    from trl import RewardTrainer
 
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        rewards = sequence_rewards(model, inputs["input_ids"], inputs["attention_mask"], self.pooling,
-                                   inputs.get("prefix_hidden"), self.top_layers)
-        chosen, rejected = rewards.chunk(2)
-        loss = pairwise_loss(chosen, rejected, self.beta)
-        mode = "train" if model.training else "eval"
-        self._metrics[mode]["accuracy"].append((chosen > rejected).float().mean().item())
-        self._metrics[mode]["margin"].append((chosen - rejected).mean().item())
-        return (loss, {"rewards": rewards.detach()}) if return_outputs else loss
+    class PairwiseRewardTrainer(RewardTrainer):
+        def __init__(self, *args, beta: float = 1e-3, pooling: str = "last", top_layers: int = 0, **kwargs):
+            self.beta, self.pooling, self.top_layers = beta, pooling, top_layers
+            super().__init__(*args, **kwargs)
 
-# %% ../nbs/41_reward.ipynb 23
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            rewards = sequence_rewards(model, inputs["input_ids"], inputs["attention_mask"], self.pooling,
+                                       inputs.get("prefix_hidden"), self.top_layers)
+            chosen, rejected = rewards.chunk(2)
+            loss = pairwise_loss(chosen, rejected, self.beta)
+            mode = "train" if model.training else "eval"
+            self._metrics[mode]["accuracy"].append((chosen > rejected).float().mean().item())
+            self._metrics[mode]["margin"].append((chosen - rejected).mean().item())
+            return (loss, {"rewards": rewards.detach()}) if return_outputs else loss
+
+    return PairwiseRewardTrainer
+
+# %% ../nbs/41_reward.ipynb 24
 def _freeze(model, trainable_layers: int) -> None:
     "Train only the top `trainable_layers` blocks, the final norm and the head (-1: train everything)."
     if trainable_layers < 0:
@@ -245,132 +281,186 @@ def _training_pairs(pairs: list[dict], where: str) -> tuple[list[dict], Counter]
         dropped["tie (not used for training)"] += len(ties)
     return [pair for pair in kept if not pair.get("tie")], dropped
 
-def train_reward_model(train_pairs: list[dict], # preference records for training
-                       valid_pairs: list[dict], # for early stopping and learning curves (may be empty)
-                       output_dir: str | Path, # where the finished model goes
-                       config: dict | None = None, # overrides of `DEFAULTS`
-                       resume: bool = True, # continue from the last checkpoint in `<output_dir>-checkpoints`
-                       stop_after_steps: int | None = None, # simulate an interruption after this many steps (tests)
-                      ) -> dict:
-    "Train a reward model on preference pairs; returns a summary (model_dir, steps, losses, dropped counts, ...)."
+# %% ../nbs/41_reward.ipynb 26
+def reward_settings(model: RewardModelConfig, # what the model is
+                    training: RewardTrainingConfig, # how it trains
+                   ) -> dict:
+    "The flat settings a saved reward model records (its `config`): the model's and the training's fields."
+    return {**to_dict(model), **to_dict(training)}
+
+def reusable_model(output_dir: Path, # the model folder
+                   key: str, # hash of the settings and the pairs
+                  ) -> dict | None:
+    "The metadata of the model in `output_dir` if it was trained with the same settings and data, else None."
+    path = output_dir / REWARD_METADATA_FILE
+    if not path.is_file():
+        return None
+    metadata = json.loads(path.read_text())
+    return metadata if metadata.get("config_hash") == key else None
+
+# %% ../nbs/41_reward.ipynb 28
+def prepare_backbone(model_cfg: RewardModelConfig, # backbone, LoRA or trained blocks
+                     seed: int, # seed of the fresh head
+                    ):
+    "`(model, tokenizer, peft_config)`: the backbone with a fresh head, frozen below its trained blocks (or with a LoRA config)."
     import torch
+    torch.manual_seed(seed)  # the fresh head's initial weights
+    model, tokenizer = load_reward_backbone(model_cfg.backbone, dtype="float32")  # master weights fp32; bf16 autocast on GPU
+    if model_cfg.lora is None:
+        _freeze(model, model_cfg.trainable_layers)
+        return model, tokenizer, None
+    from peft import LoraConfig
+    lora = model_cfg.lora
+    return model, tokenizer, LoraConfig(task_type="SEQ_CLS", r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                                        target_modules=lora.target_modules)
+
+def encode_pairs(tokenizer, # the backbone's tokenizer
+                 pairs: list[dict], # preference records
+                 max_length: int, # tokens kept per text
+                ):
+    "A `datasets.Dataset` of `chosen_ids` / `rejected_ids`, texts formatted and truncated as for scoring (None for no pairs)."
     from datasets import Dataset
-    from transformers import EarlyStoppingCallback, TrainerCallback
-    from transformers.trainer_utils import get_last_checkpoint
-    from trl import RewardConfig
-    cfg = reward_config(config)
-    output_dir = Path(output_dir)
-    train_pairs, dropped = _training_pairs(train_pairs, "training pairs")
-    valid_pairs, dropped_valid = _training_pairs(valid_pairs, "validation pairs")
-    if not train_pairs:
-        raise SpeechnbError("no usable training pairs (all empty, identical or ties)")
-    data_hash = content_hash(cfg, [(p["prompt"], p["chosen"], p["rejected"]) for p in train_pairs + valid_pairs])
-    metadata_path = output_dir / METADATA_FILE
-    if metadata_path.is_file() and json.loads(metadata_path.read_text()).get("config_hash") == data_hash:
-        log.info("reward model in %s is current (same settings and data); keeping it", output_dir)
-        return {**json.loads(metadata_path.read_text()), "model_dir": str(output_dir), "reused": True}
+    if not pairs:
+        return None
+    encode = lambda prompt, response: tokenizer(format_text(prompt, response), truncation=True, max_length=max_length)["input_ids"]
+    return Dataset.from_dict({"chosen_ids": [encode(p["prompt"], p["chosen"]) for p in pairs],
+                              "rejected_ids": [encode(p["prompt"], p["rejected"]) for p in pairs]})
 
-    use_gpu = default_device().startswith("cuda")
-    bf16 = use_gpu if cfg["bf16"] == "auto" else bool(cfg["bf16"])
-    torch.manual_seed(cfg["seed"])  # the fresh head's initial weights
-    model, tokenizer = load_backbone(cfg["backbone"], dtype="float32")  # master weights fp32; bf16 autocast on GPU
-    encode = lambda prompt, response: tokenizer(format_text(prompt, response), truncation=True, max_length=cfg["max_length"])["input_ids"]
-    def dataset(pairs):
-        return Dataset.from_dict({"chosen_ids": [encode(p["prompt"], p["chosen"]) for p in pairs],
-                                  "rejected_ids": [encode(p["prompt"], p["rejected"]) for p in pairs]})
-    train_set, valid_set = dataset(train_pairs), dataset(valid_pairs) if valid_pairs else None
-
-    peft_config = None
-    if cfg["lora"]:
-        from peft import LoraConfig
-        lora = dict(cfg["lora"])
-        peft_config = LoraConfig(task_type="SEQ_CLS", r=int(lora.get("r", 16)), lora_alpha=int(lora.get("alpha", 32)),
-                                 lora_dropout=float(lora.get("dropout", 0.0)), target_modules=lora.get("target_modules", "all-linear"))
-    else:
-        _freeze(model, cfg["trainable_layers"])
+def cache_for_training(model, tokenizer, # the prepared backbone
+                       datasets: list, # encoded training and validation sets (None entries skipped)
+                       model_cfg: RewardModelConfig, # cache_frozen, trainable_layers, lora
+                       batch_size: int = 16, # texts per forward pass
+                      ) -> dict | None:
+    "The frozen-prefix cache of every text in `datasets`, or None when the model's settings do not allow one."
     backbone, _ = _parts(model)
-    use_cache = (cfg["cache_frozen"] and peft_config is None and cfg["trainable_layers"] >= 0 and hasattr(backbone, "layers"))
-    cache = None
-    if use_cache:
-        sequences = list(train_set["chosen_ids"]) + list(train_set["rejected_ids"])
-        if valid_set is not None:
-            sequences += list(valid_set["chosen_ids"]) + list(valid_set["rejected_ids"])
-        log.info("computing frozen layers once for %d distinct texts", len({tuple(s) for s in sequences}))
-        cache = frozen_prefix_cache(model, tokenizer, sequences, cfg["trainable_layers"], cfg["cache_batch_size"])
+    if not (model_cfg.cache_frozen and model_cfg.lora is None and model_cfg.trainable_layers >= 0 and hasattr(backbone, "layers")):
+        return None
+    sequences = [ids for data in datasets if data is not None for column in ("chosen_ids", "rejected_ids") for ids in data[column]]
+    log.info("computing frozen layers once for %d distinct texts", len({tuple(s) for s in sequences}))
+    return frozen_prefix_cache(model, tokenizer, sequences, model_cfg.trainable_layers, batch_size)
 
-    checkpoint_dir = Path(f"{output_dir}-checkpoints")
-    evaluate = valid_set is not None
-    args = RewardConfig(
-        output_dir=str(checkpoint_dir), per_device_train_batch_size=cfg["batch_size"], per_device_eval_batch_size=cfg["batch_size"],
-        gradient_accumulation_steps=cfg["grad_accum"], learning_rate=cfg["learning_rate"], weight_decay=cfg["weight_decay"],
-        warmup_steps=cfg["warmup_steps"], num_train_epochs=cfg["epochs"], max_steps=cfg["max_steps"], seed=cfg["seed"],
-        eval_strategy="steps" if evaluate else "no", eval_steps=cfg["eval_steps"], save_strategy="steps", save_steps=cfg["eval_steps"],
-        save_total_limit=cfg["save_total_limit"], load_best_model_at_end=evaluate, metric_for_best_model="eval_loss",
-        greater_is_better=False, logging_steps=cfg["logging_steps"], report_to=[], bf16=bf16, max_length=None,
-        dataloader_num_workers=0, disable_dropout=True, use_cpu=not use_gpu)
-    callbacks = [EarlyStoppingCallback(cfg["early_stopping_patience"])] if evaluate and cfg["early_stopping_patience"] > 0 else []
-    interrupted = {"flag": False}
-    if stop_after_steps:
-        class StopAfter(TrainerCallback):
-            def on_step_end(self, args, state, control, **kwargs):
-                if state.global_step >= stop_after_steps:
-                    interrupted["flag"] = control.should_training_stop = True
-                    control.should_save = True
-        callbacks.append(StopAfter())
-    trainer = PairwiseRewardTrainer(
-        model=model, args=args, train_dataset=train_set, eval_dataset=valid_set, processing_class=tokenizer,
-        data_collator=PrefixCacheCollator(pad_token_id=tokenizer.pad_token_id, cache=cache), callbacks=callbacks,
-        peft_config=peft_config, beta=cfg["beta"], pooling=cfg["pooling"], top_layers=cfg["trainable_layers"] if use_cache else 0)
-    last = get_last_checkpoint(str(checkpoint_dir)) if resume and checkpoint_dir.is_dir() else None
-    if last:
-        log.info("resuming from %s", last)
-    trainer.train(resume_from_checkpoint=last)
-    summary = dict(global_step=trainer.state.global_step, resumed_from=Path(last).name if last else None,
-                   best_eval_loss=trainer.state.best_metric, train_pairs=len(train_pairs), validation_pairs=len(valid_pairs),
-                   dropped={**dropped, **{f"validation {k}": v for k, v in dropped_valid.items()}},
-                   cached_texts=len(cache) if cache is not None else 0)
-    if interrupted["flag"]:
-        return {**summary, "interrupted": True, "checkpoint_dir": str(checkpoint_dir)}
+# %% ../nbs/41_reward.ipynb 30
+def trainer_arguments(training: RewardTrainingConfig, # the training settings
+                      checkpoint_dir: Path, # where checkpoints go
+                      evaluate: bool, # whether there is a validation set
+                     ):
+    "TRL's `RewardConfig` (transformers' `TrainingArguments`) for these settings."
+    from trl import RewardConfig
+    use_gpu = default_device().startswith("cuda")
+    return RewardConfig(
+        output_dir=str(checkpoint_dir), per_device_train_batch_size=training.batch_size, per_device_eval_batch_size=training.batch_size,
+        gradient_accumulation_steps=training.grad_accum, learning_rate=training.learning_rate, weight_decay=training.weight_decay,
+        warmup_steps=training.warmup_steps, num_train_epochs=training.epochs, max_steps=training.max_steps, seed=training.seed,
+        eval_strategy="steps" if evaluate else "no", eval_steps=training.eval_steps, save_strategy="steps",
+        save_steps=training.eval_steps, save_total_limit=training.save_total_limit, load_best_model_at_end=evaluate,
+        metric_for_best_model="eval_loss", greater_is_better=False, logging_steps=training.logging_steps, report_to=[],
+        bf16=use_gpu if training.bf16 is None else training.bf16, max_length=None, dataloader_num_workers=0,
+        disable_dropout=True, use_cpu=not use_gpu)
 
-    final = trainer.model
-    if peft_config is not None:
-        final = final.merge_and_unload()
-    metadata = dict(format="speechnb-reward/1", text_format=TEXT_FORMAT, config=cfg, config_hash=data_hash,
-                    trained_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), **summary)
+def stop_after(steps: int, # stop (and checkpoint) once this many optimizer steps are done
+              ):
+    "A transformers callback that ends training after `steps` steps, saving a checkpoint: an interruption, for tests."
+    from transformers import TrainerCallback
+
+    class StopAfter(TrainerCallback):
+        stopped = False
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step >= steps:
+                self.stopped = control.should_training_stop = control.should_save = True
+    return StopAfter()
+
+def training_callbacks(training: RewardTrainingConfig, # early_stopping_patience
+                       evaluate: bool, # whether there is a validation set
+                       stop_after_steps: int | None = None, # simulate an interruption after this many steps
+                      ) -> list:
+    "Early stopping on the validation loss (when there is one and patience > 0), and the simulated interruption."
+    from transformers import EarlyStoppingCallback
+    callbacks = [EarlyStoppingCallback(training.early_stopping_patience)] if evaluate and training.early_stopping_patience > 0 else []
+    return callbacks + ([stop_after(stop_after_steps)] if stop_after_steps else [])
+
+# %% ../nbs/41_reward.ipynb 32
+def plain_progress(trainer) -> None:
+    "Swap transformers' notebook progress bar for its tqdm one, which works everywhere."
+    # In a Jupyter kernel (papermill, the docs build) transformers picks NotebookProgressCallback, whose end-of-training
+    # update divides by a None time per step after a run that stops right after resuming (transformers 5.x).
+    from transformers.trainer_callback import ProgressCallback
+    from transformers.utils.notebook import NotebookProgressCallback
+    if trainer.pop_callback(NotebookProgressCallback) is not None:
+        trainer.add_callback(ProgressCallback)
+
+def save_reward_model(model, tokenizer, # the trained model (LoRA merged) and its tokenizer
+                      output_dir: Path, # final folder
+                      metadata: dict, # written as REWARD_METADATA_FILE
+                      log_history: list[dict], # written as training_log.json
+                     ) -> None:
+    "Write the model to a staging folder, then swap it into `output_dir` (the previous model or the new one, never half)."
     staging = output_dir.parent / f".{output_dir.name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
-    final.save_pretrained(staging, safe_serialization=True)
+    model.save_pretrained(staging, safe_serialization=True)
     tokenizer.save_pretrained(staging)
-    (staging / "training_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
-    (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2, default=str))
+    (staging / "training_log.json").write_text(json.dumps(log_history, indent=1))
+    (staging / REWARD_METADATA_FILE).write_text(json.dumps(metadata, indent=2, default=str))
     previous = output_dir.parent / f".{output_dir.name}.previous"
     if output_dir.exists():
         shutil.rmtree(previous, ignore_errors=True)
         os.replace(output_dir, previous)
     os.replace(staging, output_dir)
     shutil.rmtree(previous, ignore_errors=True)
+
+# %% ../nbs/41_reward.ipynb 34
+def _run_summary(trainer, last: str | None, cache: dict | None, counts: dict) -> dict:
+    return dict(global_step=trainer.state.global_step, resumed_from=Path(last).name if last else None,
+                best_eval_loss=trainer.state.best_metric, cached_texts=len(cache) if cache is not None else 0, **counts)
+
+def train_reward_model(train_pairs: list[dict], # preference records for training
+                       valid_pairs: list[dict], # for early stopping and learning curves (may be empty)
+                       output_dir: str | Path, # where the finished model goes
+                       model: RewardModelConfig | None = None, # what the model is (default: RewardModelConfig())
+                       training: RewardTrainingConfig | None = None, # how it trains (default: RewardTrainingConfig())
+                       resume: bool = True, # continue from the last checkpoint in `<output_dir>-checkpoints`
+                       stop_after_steps: int | None = None, # simulate an interruption after this many steps (tests)
+                      ) -> dict:
+    "Train a reward model on preference pairs; returns a summary (model_dir, steps, losses, dropped counts, ...)."
+    from transformers.trainer_utils import get_last_checkpoint
+    model_cfg, training = model or RewardModelConfig(), training or RewardTrainingConfig()
+    output_dir, settings = Path(output_dir), reward_settings(model_cfg, training)
+    train_pairs, dropped = _training_pairs(train_pairs, "training pairs")
+    valid_pairs, dropped_valid = _training_pairs(valid_pairs, "validation pairs")
+    if not train_pairs:
+        raise SpeechnbError("no usable training pairs (all empty, identical or ties)")
+    key = content_hash(settings, [(p["prompt"], p["chosen"], p["rejected"]) for p in train_pairs + valid_pairs])
+    if (kept := reusable_model(output_dir, key)) is not None:
+        log.info("reward model in %s is current (same settings and data); keeping it", output_dir)
+        return {**kept, "model_dir": str(output_dir), "reused": True}
+    net, tokenizer, peft_config = prepare_backbone(model_cfg, training.seed)
+    train_set, valid_set = (encode_pairs(tokenizer, pairs, model_cfg.max_length) for pairs in (train_pairs, valid_pairs))
+    cache = cache_for_training(net, tokenizer, [train_set, valid_set], model_cfg, training.cache_batch_size)
+    checkpoint_dir, evaluate = Path(f"{output_dir}-checkpoints"), valid_set is not None
+    callbacks = training_callbacks(training, evaluate, stop_after_steps)
+    trainer = pairwise_reward_trainer()(
+        model=net, args=trainer_arguments(training, checkpoint_dir, evaluate), train_dataset=train_set, eval_dataset=valid_set,
+        processing_class=tokenizer, data_collator=PrefixCacheCollator(tokenizer.pad_token_id, cache), callbacks=callbacks,
+        peft_config=peft_config, beta=training.beta, pooling=model_cfg.pooling,
+        top_layers=model_cfg.trainable_layers if cache is not None else 0)
+    plain_progress(trainer)
+    last = get_last_checkpoint(str(checkpoint_dir)) if resume and checkpoint_dir.is_dir() else None
+    if last:
+        log.info("resuming from %s", last)
+    trainer.train(resume_from_checkpoint=last)
+    summary = _run_summary(trainer, last, cache, dict(
+        train_pairs=len(train_pairs), validation_pairs=len(valid_pairs),
+        dropped={**dropped, **{f"validation {k}": v for k, v in dropped_valid.items()}}))
+    if any(getattr(c, "stopped", False) for c in callbacks):
+        return {**summary, "interrupted": True, "checkpoint_dir": str(checkpoint_dir)}
+    final = trainer.model.merge_and_unload() if peft_config is not None else trainer.model
+    metadata = dict(format="speechnb-reward/1", text_format=TEXT_FORMAT, config=settings, config_hash=key,
+                    trained_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), **summary)
+    save_reward_model(final, tokenizer, output_dir, metadata, trainer.state.log_history)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)  # finished: the checkpoints have served
     return {**metadata, "model_dir": str(output_dir), "log_history": trainer.state.log_history}
 
-# %% ../nbs/41_reward.ipynb 25
-def _demo_pairs() -> list[dict]:
-    "A handful of hand-written speech-preference pairs (for tests and examples)."
-    from speechnb.preferences import make_pair
-    items = [("What is a tide?", "The sea rises and falls twice a day, pulled by the moon.",
-              "Tides (see: *gravitation*):\n1. Spring tides\n2. Neap tides [NOAA, 2020]"),
-             ("How do I boil an egg?", "Put the egg in boiling water for about eight minutes, then cool it.",
-              "## Steps\n- Step 1: boil H2O (100 °C)\n- Step 2: add egg(s) & wait ~8-10 min"),
-             ("Why is the sky blue?", "Sunlight scatters in the air, and blue light scatters the most.",
-              "**Rayleigh scattering** (I ∝ 1/λ^4) => blue; see https://en.wikipedia.org/wiki/Rayleigh_scattering"),
-             ("Tell me a fun fact.", "Honey never spoils. Want another one?",
-              "Fun facts:\n1. Honey (C6H12O6 mostly) never spoils\n2. Octopi have 3 hearts\n3. ..."),
-             ("What is jazz?", "Jazz is music from New Orleans, full of swing and improvising.",
-              "Jazz | origin: New Orleans | styles: {swing, bebop, fusion} | key artists: [Armstrong, Davis]"),
-             ("How far is the moon?", "About three hundred eighty thousand kilometers away.",
-              "~384,400 km (238,855 mi) — avg. distance; perigee/apogee: 363,300/405,500 km")]
-    return [make_pair(prompt, good, bad, "demo", split="train") for prompt, good, bad in items]
-
-# %% ../nbs/41_reward.ipynb 29
+# %% ../nbs/41_reward.ipynb 41
 _LOADED: dict = {}
 
 def load_reward_model(model_dir: str | Path, # folder written by `train_reward_model`
@@ -379,10 +469,10 @@ def load_reward_model(model_dir: str | Path, # folder written by `train_reward_m
     "A saved reward model as `(model, tokenizer, metadata)`, in eval mode."
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    model_dir = Path(model_dir)
-    if not (model_dir / METADATA_FILE).is_file():
-        raise SpeechnbError(f"{model_dir}: not a speechnb reward model (no {METADATA_FILE}); train one with 'speechnb reward train'")
-    metadata = json.loads((model_dir / METADATA_FILE).read_text())
+    model_dir = check_input_dir(model_dir, "reward model folder")
+    if not (model_dir / REWARD_METADATA_FILE).is_file():
+        raise SpeechnbError(f"{model_dir}: not a speechnb reward model (no {REWARD_METADATA_FILE}); train one with 'speechnb reward train'")
+    metadata = json.loads((model_dir / REWARD_METADATA_FILE).read_text())
     device = device or default_device()
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -411,7 +501,7 @@ def score(prompts: list[str], # the requests
     if len(prompts) != len(responses):
         raise SpeechnbError(f"{len(prompts)} prompts but {len(responses)} responses")
     model_dir = Path(model_dir) if model_dir else default_model_dir()
-    key = (str(model_dir.resolve()), (model_dir / METADATA_FILE).stat().st_mtime if (model_dir / METADATA_FILE).exists() else 0)
+    key = (str(model_dir.resolve()), (model_dir / REWARD_METADATA_FILE).stat().st_mtime if (model_dir / REWARD_METADATA_FILE).exists() else 0)
     if key not in _LOADED:
         _LOADED.clear()
         _LOADED[key] = load_reward_model(model_dir)
@@ -430,7 +520,7 @@ def score(prompts: list[str], # the requests
                 rewards[i] = value
     return rewards
 
-# %% ../nbs/41_reward.ipynb 36
+# %% ../nbs/41_reward.ipynb 48
 def preference_metrics(pairs: list[dict], # held-out preference records
                        chosen_rewards: list[float], # reward of each pair's chosen response
                        rejected_rewards: list[float], # reward of each pair's rejected response
@@ -465,14 +555,15 @@ def calibration_table(chosen_rewards: list[float], # reward of each pair's chose
                       bins: int = 5, # number of |margin| quantile bins
                      ):
     "Pairwise accuracy by bins of the absolute reward margin (does a larger margin mean a surer call?)."
-    import numpy as np, pandas as pd
+    import numpy as np
+    import pandas as pd
     margin = np.asarray(chosen_rewards, float) - np.asarray(rejected_rewards, float)
     frame = pd.DataFrame(dict(abs_margin=np.abs(margin), correct=margin > 0))
     frame["bin"] = pd.qcut(frame["abs_margin"].rank(method="first"), q=min(bins, len(frame)), labels=False)
     return (frame.groupby("bin").agg(mean_abs_margin=("abs_margin", "mean"), accuracy=("correct", "mean"), pairs=("correct", "size"))
             .reset_index(drop=True))
 
-# %% ../nbs/41_reward.ipynb 39
+# %% ../nbs/41_reward.ipynb 51
 def plot_calibration(table, # from `calibration_table`
                      title: str = "Reward calibration on held-out pairs", # figure title
                     ):
@@ -505,57 +596,86 @@ def plot_learning_curves(log_history: list[dict], # `training_log.json` / traine
     fig.tight_layout()
     return fig
 
-# %% ../nbs/41_reward.ipynb 42
-def settings_from_config(config: dict, # a parsed reward.yaml
-                         where: str = "reward config", # name for error messages
-                        ) -> dict:
-    "The training settings of a reward.yaml: its `model` and `training` sections merged and checked."
-    settings = {}
-    for section in ("model", "training"):
-        part = config.get(section) or {}
-        if not isinstance(part, dict):
-            raise SpeechnbError(f"{where}: section {section!r} must be a mapping")
-        settings.update(part)
-    return reward_config(settings, where)
+# %% ../nbs/41_reward.ipynb 54
+@dataclass
+class RewardConfig:
+    "The reward step (`configs/<profile>/reward.yaml`): which pairs, what model, how it trains and is evaluated."
+    responses: str = "responses.jsonl" # responses file in the run folder, written by the generation step
+    pairs: PairsConfig = field(default_factory=PairsConfig) # which contrast pairs (and pair files) train the model
+    model: RewardModelConfig = field(default_factory=RewardModelConfig) # what the model is
+    training: RewardTrainingConfig = field(default_factory=RewardTrainingConfig) # how it trains
+    score_batch_size: int = 16 # texts per forward pass when scoring held-out responses
+    calibration_bins: int = 5 # |margin| quantile bins of the calibration table
+
+# %% ../nbs/41_reward.ipynb 58
+_TRAIN_EXAMPLES = """examples:
+  speechnb reward train --config configs/default/reward.yaml --pairs data/runs/default/pairs.jsonl --output /tmp/rm
+  speechnb reward train --pairs pairs.jsonl --output rm --training.max-steps 20 --model.trainable-layers 1"""
+_SCORE_EXAMPLES = """example:
+  speechnb reward score --model /tmp/rm --input data/runs/default/responses.jsonl --output scored.jsonl"""
+
+def _reward_parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="speechnb reward", description="Train and apply the speech-preference reward model.",
+                                     epilog=_TRAIN_EXAMPLES + "\n" + _SCORE_EXAMPLES.replace("example:", ""), formatter_class=raw)
+    sub = parser.add_subparsers(dest="action", required=True, metavar="{train,score}")
+    train = sub.add_parser("train", help="train on preference pairs", description="Train a reward model on preference pairs.",
+                           epilog=_TRAIN_EXAMPLES, formatter_class=raw)
+    train.add_argument("--config", type=Path, help="a reward.yaml whose model: and training: sections replace the defaults "
+                                                   "shown below (default: none, the built-in defaults)")
+    train.add_argument("--pairs", dest="pairs_file", required=True, type=Path,
+                       help="pairs file (speechnb/TRL JSONL or LLaMA-Factory ranking JSON): split 'train' trains, 'validation' validates")
+    train.add_argument("--output", required=True, type=Path, help="folder for the finished model (checkpoints: OUTPUT-checkpoints)")
+    train.add_argument("--no-resume", action="store_true", help="start afresh instead of resuming from the last checkpoint")
+    add_config_arguments(train.add_argument_group("model", RewardModelConfig.__doc__), RewardModelConfig, "model.", skip=("lora",))
+    add_config_arguments(train.add_argument_group("training", RewardTrainingConfig.__doc__), RewardTrainingConfig, "training.")
+    apply = sub.add_parser("score", help="add a reward to each row of a JSONL file", epilog=_SCORE_EXAMPLES, formatter_class=raw,
+                           description="Add a `reward` field to every row (prompt, response) of a JSONL file.")
+    apply.add_argument("--model", type=Path, help="reward model folder (default: the one the last 'make reproduce' recorded)")
+    apply.add_argument("--input", required=True, type=Path, help="JSONL rows with text fields 'prompt' and 'response'")
+    apply.add_argument("--output", required=True, type=Path, help="JSONL to write: every input field plus 'reward'")
+    apply.add_argument("--batch-size", type=int, default=16, help="texts per forward pass (default: 16)")
+    return parser
+
+def _train_command(args: argparse.Namespace) -> int:
+    "`speechnb reward train`: paths checked, config read and overridden by flags, pairs loaded, then the model trained."
+    pairs_path = check_input_file(args.pairs_file, "pairs file")
+    output = check_output_dir(args.output, "reward model folder")
+    config = read_config(RewardConfig, check_input_file(args.config, "config file")) if args.config else RewardConfig()
+    config = apply_arguments(config, args)
+    pairs, dropped = load_pairs(pairs_path)
+    for reason, count in dropped.items():
+        print(f"dropped {count} pair(s): {reason}")
+    train_pairs = [p for p in pairs if p.get("split", "train") == "train"]
+    valid_pairs = [p for p in pairs if p.get("split") == "validation"]
+    if not train_pairs:
+        raise SpeechnbError(f"{pairs_path}: no usable pairs with split 'train' ({len(pairs)} usable pairs in all)")
+    result = train_reward_model(train_pairs, valid_pairs, output, config.model, config.training, resume=not args.no_resume)
+    print(f"reward model: {result['model_dir']} ({result['train_pairs']} training pairs, step {result['global_step']}, "
+          f"best validation loss {result.get('best_eval_loss')})")
+    return 0
+
+def _score_command(args: argparse.Namespace) -> int:
+    "`speechnb reward score`: paths and rows checked, then every row scored and written with its reward."
+    model_dir = check_input_dir(args.model or default_model_dir(), "reward model folder")
+    source, target = check_input_file(args.input, "responses file"), check_output_file(args.output, "scored output")
+    rows = read_jsonl(source, required=("prompt", "response"))
+    if not rows:
+        raise SpeechnbError(f"{source}: no rows to score")
+    for number, row in enumerate(rows, start=1):
+        for name in ("prompt", "response"):
+            if not isinstance(row[name], str):
+                raise SpeechnbError(f"{source}, row {number}: field {name!r} must be text, got {type(row[name]).__name__}")
+    if args.batch_size < 1:
+        raise SpeechnbError("--batch-size: must be at least 1")
+    rewards = score([r["prompt"] for r in rows], [r["response"] for r in rows], model_dir, args.batch_size)
+    write_jsonl(target, [{**row, "reward": reward} for row, reward in zip(rows, rewards)])
+    empty = sum(not row["response"].strip() for row in rows)
+    print(f"scored {len(rows)} responses -> {target}" + (f" ({empty} with an empty response)" if empty else ""))
+    return 0
 
 def cli_reward(argv: list[str], # command-line words after `speechnb reward`
               ) -> int:
     "`speechnb reward train|score`: train the reward model, or score responses with it."
-    parser = argparse.ArgumentParser(prog="speechnb reward", description="Train and apply the speech-preference reward model.")
-    sub = parser.add_subparsers(dest="action", required=True)
-    train = sub.add_parser("train", help="train on preference pairs")
-    train.add_argument("--config", required=True, type=Path, help="reward.yaml (model: and training: sections)")
-    train.add_argument("--pairs", type=Path, help="pairs file (default: the config's 'pairs')")
-    train.add_argument("--output", type=Path, help="model folder (default: the config's 'output_dir')")
-    train.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
-    apply = sub.add_parser("score", help="add a reward to each row of a JSONL file")
-    apply.add_argument("--model", type=Path, help="reward model folder (default: the last 'make reproduce')")
-    apply.add_argument("--input", required=True, type=Path, help="JSONL rows with 'prompt' and 'response'")
-    apply.add_argument("--output", required=True, type=Path, help="JSONL to write (input fields + 'reward')")
-    apply.add_argument("--batch-size", type=int, default=16)
-    args = parser.parse_args(argv)
-    if args.action == "train":
-        config = read_yaml(args.config)
-        settings = settings_from_config(config, str(args.config))
-        pairs_path, output = args.pairs or config.get("pairs_file"), args.output or config.get("output_dir")
-        if not pairs_path or not output:
-            raise SpeechnbError(f"{args.config}: name the pairs file and output folder (--pairs/--output or 'pairs_file'/'output_dir')")
-        pairs, dropped = load_pairs(Path(pairs_path))
-        for reason, count in dropped.items():
-            print(f"dropped {count} pair(s): {reason}")
-        train_pairs = [p for p in pairs if p.get("split", "train") == "train"]
-        valid_pairs = [p for p in pairs if p.get("split") == "validation"]
-        result = train_reward_model(train_pairs, valid_pairs, Path(output), settings, resume=not args.no_resume)
-        print(f"reward model: {result['model_dir']} ({result['train_pairs']} training pairs, step {result['global_step']}, "
-              f"best validation loss {result.get('best_eval_loss')})")
-        return 0
-    rows = read_jsonl(args.input, required=("prompt", "response"))
-    for number, row in enumerate(rows, start=1):
-        for field in ("prompt", "response"):
-            if not isinstance(row[field], str):
-                raise SpeechnbError(f"{args.input}, row {number}: field {field!r} must be text, got {type(row[field]).__name__}")
-    rewards = score([r["prompt"] for r in rows], [r["response"] for r in rows], args.model, args.batch_size)
-    write_jsonl(args.output, [{**row, "reward": reward} for row, reward in zip(rows, rewards)])
-    empty = sum(not row["response"].strip() for row in rows)
-    print(f"scored {len(rows)} responses -> {args.output}" + (f" ({empty} with an empty response)" if empty else ""))
-    return 0
+    args = _reward_parser().parse_args(argv)
+    return _train_command(args) if args.action == "train" else _score_command(args)

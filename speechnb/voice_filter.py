@@ -16,17 +16,20 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from .core import SpeechnbError, atomic_write, cache_dir, content_hash, write_jsonl
+from .config import add_config_arguments, apply_arguments, read_config
+from .core import SpeechnbError, atomic_write, cache_dir, check_input_file, check_output_file, content_hash, write_jsonl
 from .instructions import DOLLY_CATEGORIES, load_instructions
 from .models import DEFAULT_LLM
 
 # %% auto 0
 __all__ = ['log', 'PAPER_SUBSTRINGS', 'BETTER_RULES', 'RULE_MODES', 'JUDGE_SYSTEM', 'JUDGE_QUESTION', 'paper_rule_hits',
            'better_rule_hits', 'rule_hits', 'judge_messages', 'LocalJudge', 'OpenAIJudge', 'make_judge', 'length_stats',
-           'category_counts', 'filter_instructions', 'evaluate_filter', 'roc_auc', 'plot_stage_counts', 'stats_path',
-           'cli_filter']
+           'category_counts', 'filter_instructions', 'evaluate_filter', 'roc_auc', 'plot_stage_counts', 'FilterConfig',
+           'stats_path', 'cli_filter']
 
 # %% ../nbs/11_voice_filter.ipynb 5
 log = logging.getLogger("speechnb.voice_filter")
@@ -349,7 +352,7 @@ def filter_instructions(rows: list[dict], # checked instruction rows (see `load_
                  lengths={stage: length_stats(stage_rows) for stage, stage_rows in stages.items()})
     return kept, stats
 
-# %% ../nbs/11_voice_filter.ipynb 27
+# %% ../nbs/11_voice_filter.ipynb 26
 def evaluate_filter(rows: list[dict], # labelled rows (`voice_suitable`)
                     kept_ids: set, # ids the filter kept
                    ) -> dict:
@@ -378,7 +381,7 @@ def roc_auc(labels: list[bool], # true = positive
     wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
     return wins / (len(positives) * len(negatives))
 
-# %% ../nbs/11_voice_filter.ipynb 32
+# %% ../nbs/11_voice_filter.ipynb 31
 def plot_stage_counts(stage_counts: dict, # {stage label: {category: count}}
                       title: str = "Instructions per category through the filter", # figure title
                      ):
@@ -403,37 +406,73 @@ def plot_stage_counts(stage_counts: dict, # {stage label: {category: count}}
     return fig
 
 # %% ../nbs/11_voice_filter.ipynb 36
+@dataclass
+class FilterConfig:
+    "The voice-suitability filter: `speechnb filter`, and the filter step's `configs/<profile>/filter.yaml`."
+    input: str = "sample" # 'sample' (the shipped labelled sample), 'dolly' (the hub) or a .jsonl/.parquet file with Dolly's fields
+    per_category: int | None = None # keep only the first N rows of each category (within each subset of the sample); null = all
+    limit: int | None = None # then only the first N rows; null = all
+    rules: Literal["paper", "better"] = "better" # keyword rules, applied first
+    judge: Literal["none", "local", "openai"] = "none" # LLM judge of the rules' survivors
+    judge_model: str | None = None # local: embedded name, folder or hub id; openai: model name; null = the default model
+    judge_batch_size: int = 16 # prompts per forward pass of the local judge
+    judge_threshold: float = 0.5 # keep a prompt when the judge's P(yes) >= this
+    device: str | None = None # local judge device; null = cuda if available, else cpu
+    pipeline: Literal["best", "configured"] = "best" # filter step only, the filter that writes prompts.jsonl: best = highest F1 on the labelled sample (ties: fewer stages), configured = the rules and judge above
+
+    def validate(self):
+        for name in ("per_category", "limit"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be at least 1 (or null for all rows)")
+        if not 0.0 <= self.judge_threshold <= 1.0:
+            raise ValueError("judge_threshold: must be between 0 and 1")
+        if self.judge_batch_size < 1:
+            raise ValueError("judge_batch_size: must be at least 1")
+
 def stats_path(output: str | Path) -> Path:
     "The statistics file written beside `output` (`kept.jsonl` -> `kept.stats.json`)."
     output = Path(output)
     return output.with_name(output.stem + ".stats.json")
 
+_FILTER_EXAMPLES = """examples:
+  speechnb filter --output kept.jsonl                                   # better rules on the shipped sample
+  speechnb filter --input my_dolly.jsonl --output kept.jsonl --rules paper --judge local --judge-threshold 0.6
+  speechnb filter --config configs/default/filter.yaml --output kept.jsonl"""
+
+def _filter_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="speechnb filter", description="Keep the instructions that suit a voice assistant.",
+                                     epilog=_FILTER_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="a filter.yaml whose settings replace the defaults below (its 'pipeline' is for the "
+                                         "filter step; the command applies the rules, then the judge) (default: none)")
+    parser.add_argument("--output", required=True, help="output JSONL of kept rows; statistics go to OUT.stats.json beside it")
+    return add_config_arguments(parser, FilterConfig, skip=("pipeline",))
+
+def _filter_settings(args: argparse.Namespace) -> FilterConfig:
+    "The config file (if any) with the flags laid over it, and its input checked."
+    config = read_config(FilterConfig, check_input_file(args.config, "config file")) if args.config else FilterConfig()
+    config = apply_arguments(config, args)
+    if config.input not in ("sample", "dolly"):
+        check_input_file(config.input, "instructions file")
+    return config
+
 def cli_filter(argv: list[str], # command-line words after `speechnb filter`
               ) -> int:
     "`speechnb filter`: keep the voice-suitable instructions of a dataset."
-    parser = argparse.ArgumentParser(prog="speechnb filter", description="Keep the instructions that suit a voice assistant.")
-    parser.add_argument("--input", default="sample", help="'sample' (shipped labelled sample), 'dolly' (hub) or a .jsonl/.parquet file")
-    parser.add_argument("--output", required=True, help="output JSONL of kept rows; statistics go to OUT.stats.json")
-    parser.add_argument("--rules", choices=sorted(RULE_MODES), default="better", help="keyword rules (default: better)")
-    parser.add_argument("--judge", choices=["none", "local", "openai"], default="none", help="LLM judge (default: none)")
-    parser.add_argument("--model", default=None, help="judge model (local: embedded name, folder or hub id; openai: model name)")
-    parser.add_argument("--threshold", type=float, default=0.5, help="keep when the judge's P(yes) >= this (default 0.5)")
-    parser.add_argument("--batch-size", type=int, default=16, help="local judge batch size (default 16)")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N rows")
-    args = parser.parse_args(argv)
-    if args.limit is not None and args.limit < 1:
-        raise SpeechnbError("--limit must be a positive number")
-    if not 0.0 <= args.threshold <= 1.0:
-        raise SpeechnbError("--threshold must be between 0 and 1")
-    rows, report = load_instructions(args.input, limit=args.limit)
-    judge = make_judge(args.judge, args.model, batch_size=args.batch_size)
-    kept, stats = filter_instructions(rows, args.rules, judge, threshold=args.threshold, progress=True)
-    stats = {**report, "output": str(args.output), **stats}
-    if rows and all(isinstance(row.get("voice_suitable"), bool) for row in rows):
+    args = _filter_parser().parse_args(argv)
+    output = check_output_file(args.output, "output")
+    check_output_file(stats_path(output), "statistics file")
+    config = _filter_settings(args)
+    rows, report = load_instructions(config.input, limit=config.limit, per_category=config.per_category)
+    if not rows:
+        raise SpeechnbError(f"{config.input}: no instructions to filter ({report['dropped_empty']} empty ones dropped)")
+    judge = make_judge(config.judge, config.judge_model, batch_size=config.judge_batch_size, device=config.device)
+    kept, stats = filter_instructions(rows, config.rules, judge, threshold=config.judge_threshold, progress=True)
+    stats = {**report, "output": str(output), **stats}
+    if all(isinstance(row.get("voice_suitable"), bool) for row in rows):
         stats["evaluation"] = evaluate_filter(rows, {row["id"] for row in kept})
-    write_jsonl(args.output, kept)
-    with atomic_write(stats_path(args.output)) as handle:
+    write_jsonl(output, kept)
+    with atomic_write(stats_path(output)) as handle:
         json.dump(stats, handle, indent=2)
         handle.write("\n")
-    print(f"kept {len(kept)} of {len(rows)} instructions ({report['dropped_empty']} empty dropped) -> {args.output}")
+    print(f"kept {len(kept)} of {len(rows)} instructions ({report['dropped_empty']} empty dropped) -> {output}")
     return 0

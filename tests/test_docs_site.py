@@ -1,4 +1,13 @@
-"""`make docs` builds the site offline; headless Chromium opens the index and an API page, which render and link."""
+"""`make docs` builds the site offline; headless Chromium checks what a reader sees: titles in the index, notebook pages
+with their outputs (tables, figures), rendered show_doc parameter tables, Markdown tables and inline code, every step's
+config documented, the design page, and a search that finds pages.
+
+The site is built from two small, fast notebooks (31_compare: figures; 40_preferences: tables), not all of them:
+every notebook already runs under nbdev_test, and executing each a second time here would double the suite's time.
+"""
+
+import base64
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -8,18 +17,29 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ["31_compare", "40_preferences"]
 
 
 def _browser():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     assert chromium and driver, "chromium and chromedriver are needed: apt-get install chromium chromium-driver"
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tempfile.mkdtemp(prefix='speechnb-chrome-')}", "--window-size=1280,900"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='speechnb-chrome-')}",
+        "--window-size=1280,900",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(driver), options=options)
 
@@ -27,31 +47,108 @@ def _browser():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_docs.py"), "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_docs.py"), "--out", str(out), "--only", *NOTEBOOKS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return out
 
 
-def test_index_and_api_pages_render_and_link(site):
+@pytest.fixture(scope="module")
+def browser():
+    driver = _browser()
+    yield driver
+    driver.quit()
+
+
+def _text(browser):
     from selenium.webdriver.common.by import By
-    browser = _browser()
-    try:
-        browser.get((site / "index.html").as_uri())
-        assert "speechnb" in browser.title
-        body = browser.find_element(By.TAG_NAME, "body").text
-        assert "Quick start" in body and "make reproduce" in body
-        hrefs = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "nav.site a")]
-        assert any(h.endswith("api/index.html") for h in hrefs)
-        for href in hrefs:  # every navigation link points at a page that exists
-            assert Path(href.removeprefix("file://")).is_file(), href
-        browser.find_element(By.LINK_TEXT, "API").click()
-        browser.find_element(By.PARTIAL_LINK_TEXT, "speechnb.core").click()
-        assert browser.current_url.endswith("api/core.html")
-        text = browser.find_element(By.TAG_NAME, "body").text
-        assert "read_jsonl" in text and "atomic_write" in text and "SpeechnbError" in text
-        notebook_link = browser.find_element(By.CSS_SELECTOR, "#read_jsonl a").get_attribute("href")
-        browser.get(notebook_link.split("#")[0])
-        assert "JSON Lines" in browser.find_element(By.TAG_NAME, "body").text  # the notebook page itself
-    finally:
-        browser.quit()
+
+    return browser.find_element(By.TAG_NAME, "main").text
+
+
+def test_index_lists_titles_and_every_link_works(site, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get((site / "index.html").as_uri())
+    assert "speechnb" in browser.title
+    text = _text(browser)
+    assert (
+        "Quick start" in text and "Head to head" in text and "Preference pairs" in text
+    )  # notebook titles, not file stems
+    assert "31_compare" not in text.split("Notebooks")[-1]
+    assert (
+        browser.find_elements(By.CSS_SELECTOR, "main table th") and "|---|" not in text
+    )  # the README's Markdown tables
+    hrefs = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "nav.site a")]
+    assert any(h.endswith("api/index.html") for h in hrefs) and any(h.endswith("design.html") for h in hrefs)
+    for href in hrefs:
+        assert Path(href.removeprefix("file://")).is_file(), href
+
+
+def test_notebook_page_shows_outputs_and_rendered_docs(site, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get((site / "compare.html").as_uri())
+    text = _text(browser)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Head to head"
+    assert (
+        not text.startswith("---") and "#| export" not in text and "show_doc(" not in text
+    )  # front matter, directives
+    figures = browser.find_elements(By.CSS_SELECTOR, ".output img")
+    assert figures and all(browser.execute_script("return arguments[0].naturalWidth", f) > 100 for f in figures)
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#bradley_terry th")]
+    assert "Details" in headers and "Default" in headers  # docments parameter table
+    assert "wins[i, j]" in browser.find_element(By.ID, "bradley_terry").text
+    assert browser.find_elements(By.CSS_SELECTOR, "main p code")  # inline backticks as code
+    browser.get((site / "preferences.html").as_uri())
+    assert browser.find_elements(By.CSS_SELECTOR, ".output table.dataframe")  # a table a cell displayed
+
+
+def test_api_and_config_pages_document_every_step_config(site, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get((site / "api" / "reward.html").as_uri())
+    training = browser.find_element(By.ID, "rewardtrainingconfig").text
+    assert "learning_rate" in training and "peak learning rate" in training
+    browser.get((site / "configs.html").as_uri())
+    text = _text(browser)
+    for name in (
+        "speechnb.voice_filter.FilterConfig",
+        "speechnb.metrics.AnalyzeConfig",
+        "speechnb.reward.RewardConfig",
+    ):
+        assert name in text
+    assert "training.learning_rate" in text and "judge_threshold" in text
+    browser.get((site / "design.html").as_uri())
+    assert "Offline by default" in _text(browser) and "Profiles" in _text(browser)
+
+
+def test_search_finds_a_page(site, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get((site / "design.html").as_uri())
+    browser.find_element(By.ID, "search").send_keys("bradley terry")
+    hits = browser.find_elements(By.CSS_SELECTOR, "#search-hits a")
+    assert hits and any(h.get_attribute("href").endswith("compare.html") for h in hits)
+    next(h for h in hits if h.get_attribute("href").endswith("compare.html")).click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Head to head"
+
+
+def test_audio_and_markdown_outputs_are_rendered():
+    spec = importlib.util.spec_from_file_location("build_docs", ROOT / "scripts" / "build_docs.py")
+    build_docs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_docs)
+    import nbformat
+    from IPython.display import Audio
+
+    wav = Audio(data=[0.0, 0.5, -0.5, 0.0] * 400, rate=16000)._repr_html_()
+    audio = nbformat.v4.new_output("display_data", data={"text/html": wav, "text/plain": "<Audio>"})
+    assert "<audio" in build_docs.render_output(audio) and "base64" in build_docs.render_output(audio)
+    table = nbformat.v4.new_output("display_data", data={"text/markdown": "| a | b |\n|---|---|\n| `x` | 2 |"})
+    assert build_docs.render_output(table).count("<td>") == 2 and "<code>x</code>" in build_docs.render_output(table)
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    assert build_docs.render_output(nbformat.v4.new_output("display_data", data={"image/png": png})).startswith("<img")

@@ -1,4 +1,6 @@
-"""The repository keeps its own contract: notebooks and library in sync, CI calling the README's command."""
+"""The repository keeps its own contract: notebooks and library in sync, CI and docs naming make targets that exist."""
+
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +17,11 @@ def _snapshot(root: Path) -> dict:
 def test_export_and_clean_leave_the_tree_unchanged(tmp_path):
     """nbdev_export and nbdev_clean, run on a copy (tests run in parallel), change no file."""
     import shutil
+
     copy = tmp_path / "repo"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "data", "reports", "_docs", "_proc", "__pycache__"))
+    shutil.copytree(
+        ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "data", "reports", "_docs", "_proc", "__pycache__")
+    )
     before = _snapshot(copy)
     for tool in ("nbdev_export", "nbdev_clean"):
         done = subprocess.run([str(BIN / tool)], cwd=copy, capture_output=True, text=True)
@@ -26,10 +31,35 @@ def test_export_and_clean_leave_the_tree_unchanged(tmp_path):
     assert not changed, f"nbdev_export / nbdev_clean change {changed}: run `make export` and commit"
 
 
-def test_ci_runs_the_readme_test_command():
+def _make_targets(makefile: str) -> set[str]:
+    "Targets a Makefile defines (`name:` at the start of a line)."
+    return set(re.findall(r"^([A-Za-z][\w-]*):(?!=)", makefile, flags=re.M))
+
+
+def test_ci_and_docs_name_only_make_targets_that_exist():
+    """CI's script, the README and CONTRIBUTING name make targets; each must exist and resolve (`make -n`), and
+    every .PHONY name must be a target (a misspelt phony target silently does nothing)."""
+    makefile = (ROOT / "Makefile").read_text()
+    targets = _make_targets(makefile)
+    phony = set(re.search(r"^\.PHONY:(.*)$", makefile, flags=re.M).group(1).split())
+    assert phony <= targets, f".PHONY names targets that do not exist: {sorted(phony - targets)}"
     ci = (ROOT / ".ci" / "run").read_text()
-    readme = (ROOT / "README.md").read_text()
-    assert "make test" in ci and "make test" in readme and "make reproduce" in readme
+    assert re.search(r"^make test$", ci, flags=re.M), ".ci/run must run the suite with `make test`"
+    named = set()
+    for doc in (".ci/run", "README.md", "CONTRIBUTING.md"):
+        named |= set(
+            re.findall(r"(?:^|`)make ([a-z][\w-]*)", (ROOT / doc).read_text(), flags=re.M)
+        )  # commands, not prose
+    assert {"test", "reproduce", "docs"} <= named and named <= targets, (
+        f"documented make targets that do not exist: {sorted(named - targets)}"
+    )
+    for target in sorted(named & targets):
+        done = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, f"make -n {target}: {done.stderr}"
+
+
+def test_make_targets_are_found():
+    assert _make_targets("a: b\n\tx\nb-c:\n\ty\nVAR := 1\n.PHONY: a\n") == {"a", "b-c"}
 
 
 def test_cli_errors_are_one_line():
@@ -41,13 +71,19 @@ def test_cli_errors_are_one_line():
 def test_notebooks_are_tidy():
     """Imports in their own cells (nbdev's docs build executes import cells), the python3 kernel, no editor metadata."""
     notebooks = [str(p) for p in sorted((ROOT / "nbs").rglob("*.ipynb")) if ".ipynb_checkpoints" not in str(p)]
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "tidy_notebooks.py"), "--check", *notebooks],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "tidy_notebooks.py"), "--check", *notebooks],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, "run scripts/tidy_notebooks.py on:\n" + done.stdout
 
 
 def test_experiment_notebooks_declare_the_pipeline_parameters():
     import papermill
+
     for notebook in sorted((ROOT / "nbs").glob("*/*.ipynb")):
         declared = papermill.inspect_notebook(str(notebook))
-        assert {"profile", "run_dir", "reports_dir"} <= set(declared), f"{notebook.name}: parameters cell lacks a pipeline parameter"
+        assert {"profile", "run_dir", "reports_dir"} <= set(declared), (
+            f"{notebook.name}: parameters cell lacks a pipeline parameter"
+        )

@@ -1,0 +1,204 @@
+"""Rules the code base keeps: no import circles among speechnb modules, small functions, one module per public name,
+no reference to a file outside the repository. Each rule is checked on the repository and, to show the check can
+fail, on a small example that breaks it."""
+
+import ast
+import graphlib
+import re
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from speechnb.reproduce import module_graph
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# --- import circles ---------------------------------------------------------------------------------------------
+# The graph counts imports inside functions as well as those at the top of a module. A function-level import is
+# still a dependency: the module cannot do its work without the other one, and the pipeline's staleness check
+# (`speechnb.reproduce.step_modules`) follows the same edges. Deferring an import hides a circle from Python's
+# import machinery; it does not remove the circle from the design.
+
+
+def import_circle(graph: dict) -> list | None:
+    "A circle of modules in `graph` (module -> modules it imports), or None."
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        return error.args[1]
+    return None
+
+
+def test_speechnb_modules_import_no_circle():
+    circle = import_circle(module_graph(ROOT))
+    assert circle is None, f"import circle: {' -> '.join(circle)}"
+
+
+def test_a_circle_through_a_function_level_import_is_found(tmp_path):
+    package = tmp_path / "speechnb"
+    package.mkdir()
+    (package / "a.py").write_text("from .core import x\n\ndef f():\n    from speechnb.b import g\n    return g()\n")
+    (package / "b.py").write_text("import speechnb.a\n\ndef g():\n    return 1\n")
+    (package / "core.py").write_text("x = 1\n")
+    circle = import_circle(module_graph(tmp_path))
+    assert circle is not None and set(circle) == {"a", "b"}
+
+
+# --- function length --------------------------------------------------------------------------------------------
+MAX_FUNCTION_LINES = 50  # statements of a module-level function or method, docstring included, signature not
+# (docments put one parameter per line: a long parameter list is documentation, not logic)
+
+# Current offenders in modules whose owners are splitting them (issue 21). Each entry is the length when it was
+# listed: the test fails if the function grows, and once it is within the limit (then delete its entry). The lead
+# shrinks this to empty.
+LONG_FUNCTIONS = {
+    "speechnb/config.py:_check": 68,  # the typed-config value checker (05_config)
+    "speechnb/distill.py:train_distill": 156,  # the distillation trainer (62_distill)
+    "speechnb/generation.py:generate_responses": 64,  # (21_generation)
+}
+
+
+def function_lengths(source: str) -> dict[str, int]:
+    "Body length of every module-level function and method of a module-level class, by (qualified) name."
+    lengths = {}
+    for node in ast.parse(source).body:
+        members = node.body if isinstance(node, ast.ClassDef) else [node]
+        prefix = f"{node.name}." if isinstance(node, ast.ClassDef) else ""
+        for member in members:
+            if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lengths[prefix + member.name] = member.end_lineno - member.body[0].lineno + 1
+    return lengths
+
+
+def long_functions(root: Path) -> dict[str, int]:
+    "Every function of `root`/speechnb over the limit, as 'speechnb/module.py:name' -> length."
+    found = {}
+    for path in sorted((root / "speechnb").glob("*.py")):
+        if path.name.startswith("_"):
+            continue  # _modidx.py is nbdev's index; __init__.py holds the version
+        for name, length in function_lengths(path.read_text(encoding="utf-8")).items():
+            if length > MAX_FUNCTION_LINES:
+                found[f"speechnb/{path.name}:{name}"] = length
+    return found
+
+
+def test_functions_stay_small():
+    found = long_functions(ROOT)
+    new = {name: n for name, n in found.items() if name not in LONG_FUNCTIONS}
+    grown = {name: n for name, n in found.items() if name in LONG_FUNCTIONS and n > LONG_FUNCTIONS[name]}
+    fixed = sorted(set(LONG_FUNCTIONS) - set(found))
+    assert not new, f"functions over {MAX_FUNCTION_LINES} lines: {new} (split them into named parts)"
+    assert not grown, f"listed long functions grew: {grown} (listed: {LONG_FUNCTIONS})"
+    assert not fixed, f"within the limit now, delete from LONG_FUNCTIONS: {fixed}"
+
+
+def test_a_long_function_is_found():
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    source = 'def short():\n    "Fine."\n    return 1\n\nclass C:\n    def long(self):\n        "Too long."\n'
+    source += textwrap.indent(body, "    ") + "\n"
+    assert function_lengths(source) == {"short": 2, "C.long": MAX_FUNCTION_LINES + 1}
+
+
+# --- references outside the repository --------------------------------------------------------------------------
+# A design note, a shared folder or a developer's checkout is not part of the repository: a clone has none of them.
+OUTSIDE = re.compile(r"\bDESIGN\.md\b|(?<![\w.~-])/w[o]rk/|\.\./shared\b")
+
+# Current references in files whose owners are removing them (issue 21); the lead shrinks this to empty. The test
+# fails on any other file, and on a listed file that no longer has one (delete its entry).
+OUTSIDE_REFERENCES = {
+    "data/prompting_strategies.yaml",
+    "nbs/20_prompting.ipynb",
+    "nbs/50_dpo.ipynb",
+    "nbs/60_speech_encoder.ipynb",
+    "nbs/experiments/20_generate.ipynb",
+    "nbs/experiments/60_distill.ipynb",
+    "speechnb/dpo.py",
+}
+
+
+def files_referring_outside(root: Path, paths: list[str]) -> dict[str, str]:
+    "Text files among `paths` (relative to `root`) that mention a file outside the repository: path -> first match."
+    found = {}
+    for path in paths:
+        try:
+            text = (root / path).read_text(encoding="utf-8")
+        except (UnicodeDecodeError, FileNotFoundError, IsADirectoryError):
+            continue  # binary files (figures, weights) and files deleted in the work tree
+        match = OUTSIDE.search(text)
+        if match:
+            found[path] = match.group(0)
+    return found
+
+
+def test_no_file_refers_outside_the_repository():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    found = files_referring_outside(ROOT, tracked)
+    new = {path: what for path, what in found.items() if path not in OUTSIDE_REFERENCES}
+    fixed = sorted(OUTSIDE_REFERENCES - set(found))
+    assert not new, f"references to files outside the repository: {new}"
+    assert not fixed, f"no outside reference left, delete from OUTSIDE_REFERENCES: {fixed}"
+
+
+def test_outside_references_are_found(tmp_path):
+    design, work, shared = "DESIGN" + ".md", "/" + "work/", ".." + "/shared"  # built here: this file must not match
+    samples = {
+        "a.md": f"see {design} for details",
+        "b.py": f"path = '{work}main/x'",
+        "c.txt": f"cp {shared}/notes .",
+        "d.py": "ok = 'reports/figures'",
+        "e.bin": b"\xff\xfe " + design.encode(),
+    }
+    for name, content in samples.items():
+        (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert sorted(files_referring_outside(tmp_path, list(samples))) == ["a.md", "b.py", "c.txt"]
+
+
+# --- one module per public name ---------------------------------------------------------------------------------
+# Two modules exporting the same name (`aggregate`, `load_pairs`) make readers guess which one a notebook means.
+# A module's own logger, `log`, is the one name every module may have.
+SHARED_NAMES_ALLOWED = {"log"}
+# Current duplicates in modules whose owners are renaming or removing theirs (issue 21); the lead shrinks this.
+# SPLITS: speechnb/annotate.py vs speechnb/preferences.py (annotate could import it from preferences)
+DUPLICATE_NAMES = {"SPLITS"}
+
+
+def exported_names(root: Path) -> dict[str, list[str]]:
+    "Each name in a speechnb module's `__all__` -> the modules that export it."
+    where = {}
+    for path in sorted((root / "speechnb").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+                for name in ast.literal_eval(node.value):
+                    where.setdefault(name, []).append(path.stem)
+    return where
+
+
+def test_public_names_are_defined_once():
+    duplicated = {
+        name: modules
+        for name, modules in exported_names(ROOT).items()
+        if len(modules) > 1 and name not in SHARED_NAMES_ALLOWED
+    }
+    new = {name: modules for name, modules in duplicated.items() if name not in DUPLICATE_NAMES}
+    fixed = sorted(DUPLICATE_NAMES - set(duplicated))
+    assert not new, f"names exported by more than one module: {new}"
+    assert not fixed, f"no longer duplicated, delete from DUPLICATE_NAMES: {fixed}"
+
+
+@pytest.mark.parametrize("command", ["filter", "analyze", "compare", "pairs", "reward", "reproduce"])
+def test_help_of_every_command_shows_an_example(command):
+    """Every command's --help has an example and no heavy import on its path (timing stays out of tests:
+    the measured seconds are in the report of issue 21)."""
+    import sys
+
+    probe = (
+        "import sys; from speechnb.cli import run_command\n"
+        "try:\n    run_command([sys.argv[1], '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('torch', 'transformers', 'trl', 'spacy', 'pandas', 'numpy')\n"
+        "print('HEAVY', sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, command], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "example" in done.stdout and "HEAVY []" in done.stdout, done.stdout[-800:]
