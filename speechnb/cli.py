@@ -24,6 +24,7 @@ COMMANDS = {
     "speak":     ("speechnb.rendering", "cli_speak", "render a JSONL text field to 16 kHz speech"),
     "analyze":   ("speechnb.metrics", "cli_analyze", "per-response speech-suitability metrics"),
     "compare":   ("speechnb.compare", "cli_compare", "head-to-head win rates and Elo between configurations"),
+    "judge":     ("speechnb.judge", "cli_judge", "rate answers or compare pairs with an LLM judge (six aspects, 1-5)"),
     "pairs":     ("speechnb.preferences", "cli_pairs", "build and inspect preference pairs"),
     "reward":    ("speechnb.reward", "cli_reward", "train and apply the speech-preference reward model"),
     "dpo":       ("speechnb.dpo", "cli_dpo", "align a policy with DPO on preference pairs"),

@@ -76,74 +76,84 @@ def check_value(value: Any, # a value read from YAML or a flag
         raise ValueError(str(exc)) from None
 
 def _check(value, tp):
+    "`value` checked against `tp` by the checker for its kind of type."
     nullable, tp = _optional(tp)
     if value is None:
         if nullable or tp is Any:
             return None
         raise _Mismatch(f"expected {_type_name(tp)}, got null")
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    origin = typing.get_origin(tp)
     if tp is Any:
         return value
     if dataclasses.is_dataclass(tp):
-        if isinstance(value, tp):
-            return value
-        if not isinstance(value, dict):
-            raise _Mismatch(f"expected a mapping of {tp.__name__} settings, got {_describe(value)}")
-        return _build(tp, value, (), {})
+        return _check_section(value, tp)
     if origin is Literal:
-        if value not in args:
-            raise _Mismatch(f"expected one of {', '.join(map(str, args))}; got {_describe(value)}")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise _Mismatch(f"expected true or false, got {_describe(value)}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _Mismatch(f"expected a whole number, got {_describe(value)}")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _Mismatch(f"expected a number, got {_describe(value)}")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise _Mismatch(f"expected text, got {_describe(value)}")
-        return value
-    if tp is Path:
-        if not isinstance(value, (str, Path)):
-            raise _Mismatch(f"expected a path, got {_describe(value)}")
-        return Path(value)
+        return _check_choice(value, tp)
+    if tp in _SCALARS:
+        return _SCALARS[tp](value)
     if origin in (list, tuple) or tp in (list, tuple):
-        if not isinstance(value, (list, tuple)):
-            raise _Mismatch(f"expected a list, got {_describe(value)}")
-        item = args[0] if args else Any
-        checked = []
-        for position, element in enumerate(value):
-            try:
-                checked.append(_check(element, item))
-            except _Mismatch as exc:
-                raise _Mismatch(f"item {position + 1}: {exc}") from None
-        return checked if origin is not tuple else tuple(checked)
+        return _check_list(value, tp)
     if origin is dict or tp is dict:
-        if not isinstance(value, dict):
-            raise _Mismatch(f"expected a mapping, got {_describe(value)}")
-        key_type, item = args if args else (Any, Any)
-        checked = {}
-        for key, element in value.items():
-            try:
-                checked[_check(key, key_type)] = _check(element, item)
-            except _Mismatch as exc:
-                raise _Mismatch(f"key {key!r}: {exc}") from None
-        return checked
+        return _check_mapping(value, tp)
     if origin in (typing.Union, types.UnionType):
-        for option in args:
-            try:
-                return _check(value, option)
-            except _Mismatch:
-                continue
-        raise _Mismatch(f"expected {_type_name(tp)}, got {_describe(value)}")
+        return _check_union(value, tp)
     raise TypeError(f"unsupported config type {tp!r}")
+
+def _check_section(value, tp):
+    if isinstance(value, tp):
+        return value
+    if not isinstance(value, dict):
+        raise _Mismatch(f"expected a mapping of {tp.__name__} settings, got {_describe(value)}")
+    return _build(tp, value, (), {})
+
+def _check_choice(value, tp):
+    if value not in typing.get_args(tp):
+        raise _Mismatch(f"expected one of {', '.join(map(str, typing.get_args(tp)))}; got {_describe(value)}")
+    return value
+
+def _scalar(kinds: tuple, expected: str, convert=lambda v: v, refuse_bool: bool = False):
+    "A checker accepting instances of `kinds` (never a bool when `refuse_bool`), converting them with `convert`."
+    def check(value):
+        if (refuse_bool and isinstance(value, bool)) or not isinstance(value, kinds):
+            raise _Mismatch(f"expected {expected}, got {_describe(value)}")
+        return convert(value)
+    return check
+
+_SCALARS = {bool: _scalar((bool,), "true or false"), int: _scalar((int,), "a whole number", refuse_bool=True),
+            float: _scalar((int, float), "a number", float, refuse_bool=True), str: _scalar((str,), "text"),
+            Path: _scalar((str, Path), "a path", Path)}
+
+def _check_list(value, tp):
+    if not isinstance(value, (list, tuple)):
+        raise _Mismatch(f"expected a list, got {_describe(value)}")
+    args = typing.get_args(tp)
+    checked = []
+    for position, element in enumerate(value):
+        try:
+            checked.append(_check(element, args[0] if args else Any))
+        except _Mismatch as exc:
+            raise _Mismatch(f"item {position + 1}: {exc}") from None
+    return tuple(checked) if typing.get_origin(tp) is tuple else checked
+
+def _check_mapping(value, tp):
+    if not isinstance(value, dict):
+        raise _Mismatch(f"expected a mapping, got {_describe(value)}")
+    key_type, item = typing.get_args(tp) or (Any, Any)
+    checked = {}
+    for key, element in value.items():
+        try:
+            checked[_check(key, key_type)] = _check(element, item)
+        except _Mismatch as exc:
+            raise _Mismatch(f"key {key!r}: {exc}") from None
+    return checked
+
+def _check_union(value, tp):
+    for option in typing.get_args(tp):
+        try:
+            return _check(value, option)
+        except _Mismatch:
+            continue
+    raise _Mismatch(f"expected {_type_name(tp)}, got {_describe(value)}")
 
 def _type_name(tp) -> str:
     nullable, tp = _optional(tp)
@@ -333,9 +343,12 @@ def apply_arguments(config: Any, # a config instance (from YAML or defaults)
     data = to_dict(config)
     for dotted, value in given.items():
         *parents, last = dotted.split(".")
-        target = data
+        target, cls = data, type(config)
         for key in parents:
-            target = target.get(key) if isinstance(target, dict) else None
+            section = _section_class(cls, key)
+            if isinstance(target, dict) and target.get(key) is None and section is not None:
+                target[key] = to_dict(section())  # a flag inside a section that is null: the section with its defaults
+            target, cls = (target.get(key) if isinstance(target, dict) else None), section
         if isinstance(target, dict) and last in target:
             target[last] = value
     flags = {tuple(k.split(".")): f"--{prefix}{k.replace('_', '-')}" for k in given}
@@ -343,6 +356,14 @@ def apply_arguments(config: Any, # a config instance (from YAML or defaults)
         return from_mapping(type(config), data, where)
     except SpeechnbError as exc:
         raise SpeechnbError(_name_flag(str(exc), flags, where)) from None
+
+def _section_class(cls, name: str):
+    "The dataclass type of field `name` of config class `cls` (None when it is not a section)."
+    if cls is None or not dataclasses.is_dataclass(cls):
+        return None
+    field = next((f for f in config_fields(cls) if f.name == name), None)
+    section = _optional(field.type)[1] if field else None
+    return section if dataclasses.is_dataclass(section) else None
 
 def _name_flag(message: str, flags: dict, where: str) -> str:
     for path, flag in flags.items():
@@ -356,7 +377,7 @@ def to_dict(config: Any, # a config instance
     "A config as plain data (nested sections as dicts), for YAML, JSON and content hashes."
     return dataclasses.asdict(config)
 
-# %% ../nbs/05_config.ipynb 28
+# %% ../nbs/05_config.ipynb 30
 def config_table(cls: type, # the config dataclass
                  prefix: str = "", # key prefix for nested sections
                 ) -> str:

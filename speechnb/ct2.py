@@ -136,9 +136,11 @@ class CT2Engine:
         "The token strings of `text` (special tokens written in the text are kept as such)."
         return self.tokenizer.convert_ids_to_tokens(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def _split(self, prompts: list[list[str]]) -> tuple[list[str] | None, list[list[str]]]:
-        "(static prefix or None, the rest of each prompt): the shared prefix cut back to its last turn boundary."
+    def _split(self, prompts: list[list[str]], share: str = "turn") -> tuple[list[str] | None, list[list[str]]]:
+        "(static prefix or None, the rest of each prompt): the shared prefix, cut back to its last turn boundary for 'turn'."
         n = common_prefix(prompts)
+        if share == "all":  # a prefix particular to this batch: all of it, computed once for the batch
+            return (prompts[0][:n], [p[n:] for p in prompts]) if n >= self.min_static_prefix else (None, prompts)
         # Cut at the last special token (a turn boundary such as <|im_start|>) so that every batch of one
         # strategy shares the same prefix, whatever its questions have in common: CTranslate2 reuses a cached
         # prefix only when it is exactly the same.
@@ -149,14 +151,14 @@ class CT2Engine:
         return prompts[0][:boundary], [p[boundary:] for p in prompts]
 
     def _run(self, texts: list[str], stop_ids: list[int], max_new_tokens: int, temperature: float, seed: int,
-             with_logits: bool):
+             with_logits: bool, share: str = "turn"):
         import ctranslate2
-        static, rest = self._split([self.tokens(t) for t in texts])
+        static, rest = self._split([self.tokens(t) for t in texts], share)
         if temperature > 0:
             ctranslate2.set_random_seed(seed)
         options = dict(sampling_topk=1) if temperature == 0 else dict(sampling_topk=0, sampling_temperature=float(temperature))
         results = self.generator.generate_batch(
-            rest, static_prompt=static, cache_static_prompt=static is not None, max_length=max_new_tokens,
+            rest, static_prompt=static, cache_static_prompt=static is not None and share == "turn", max_length=max_new_tokens,
             include_prompt_in_result=False, end_token=self.tokenizer.convert_ids_to_tokens(stop_ids),
             return_end_token=True, return_logits_vocab=with_logits, **options)
         return rest, results
@@ -180,10 +182,11 @@ class CT2Engine:
                         stop_ids: list[int], # token ids that end an answer
                         watch_ids: list[int], # tokens whose log-probabilities are wanted at every step
                         max_new_tokens: int = 32, # answer length limit
+                        share: str = "turn", # "turn": cache the prefix shared up to a turn boundary; "all": share all of it, uncached
                        ) -> list[dict]:
         "Greedy answers with, per generated step, the log-probabilities of `watch_ids` (a steps x len(watch_ids) array)."
         import numpy as np
-        rest, results = self._run(texts, stop_ids, max_new_tokens, 0.0, 0, with_logits=True)
+        rest, results = self._run(texts, stop_ids, max_new_tokens, 0.0, 0, with_logits=True, share=share)
         shortest = min(len(r) for r in rest)
         scored = []
         for prompt, result in zip(rest, results):

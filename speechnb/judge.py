@@ -9,12 +9,8 @@ import argparse
 import json
 import logging
 import math
-import os
 import re
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -22,12 +18,14 @@ from .core import (SpeechnbError, append_jsonl, cache_dir, check_input_file, che
                            project_root, read_jsonl, read_yaml, write_jsonl)
 
 # %% auto 0
-__all__ = ['log', 'DEFAULT_JUDGE', 'JUDGE_FORMAT_VERSION', 'PAIR_LABELS', 'Rubric', 'rubrics_file', 'rubric_names', 'load_rubric',
-           'pairwise_instructions', 'rubric_system', 'cut_words', 'judge_messages', 'pairwise_system',
-           'pairwise_messages', 'choice_tokens', 'choice_probabilities', 'expected_digit', 'read_scores', 'LocalJudge',
-           'OpenAIJudge', 'JudgeConfig', 'load_judge', 'JudgeCache', 'judge_rows', 'judge_pairs', 'position_bias']
+__all__ = ['log', 'DEFAULT_JUDGE', 'JUDGE_FORMAT_VERSION', 'PAIR_LABELS', 'CHECK_FIELDS', 'Rubric', 'JudgeTexts', 'rubrics_file',
+           'rubric_names', 'load_rubric', 'judge_texts', 'rubric_system', 'pairwise_system', 'cut_words',
+           'judge_messages', 'pairwise_messages', 'reference_messages', 'choice_tokens', 'choice_probabilities',
+           'expected_digit', 'read_scores', 'LocalJudge', 'OpenAIJudge', 'JudgeConfig', 'load_judge', 'JudgeCache',
+           'reference_answers', 'judge_rows', 'judge_pairs', 'position_bias', 'check_file', 'read_check_pairs',
+           'judge_check', 'check_metrics', 'plot_judge_calibration', 'human_agreement', 'pairwise_rates', 'cli_judge']
 
-# %% ../nbs/32_judge.ipynb 6
+# %% ../nbs/32_judge.ipynb 7
 log = logging.getLogger("speechnb.judge")
 DEFAULT_JUDGE = "qwen2.5-coder-1.5b-instruct"
 JUDGE_FORMAT_VERSION = 1  # part of every cache key: bump when prompts or score parsing change
@@ -36,7 +34,8 @@ JUDGE_FORMAT_VERSION = 1  # part of every cache key: bump when prompts or score 
 class Rubric:
     "A pointwise rubric: the judge's instructions and the aspects it scores, in order."
     name: str # key in the rubrics file
-    system: str # instructions before the aspect list
+    intro: str # who the judge is and what it grades
+    scale: str # the rating scale, introducing the aspect list
     aspects: dict # aspect name -> what to judge
 
     @property
@@ -44,41 +43,70 @@ class Rubric:
         "The aspect names as the judge writes them ('Relevance', ...)."
         return [name.capitalize() for name in self.aspects]
 
+@dataclass(frozen=True)
+class JudgeTexts:
+    "The texts around the rubrics: the reference writer's instruction and note, and the pairwise intro and scale."
+    writer: str # instruction to the judge when it writes its own reference answer
+    note: str # sentence added to the intro when a reference answer is shown
+    pairwise_intro: str # intro of the two-answer comparison
+    pairwise_scale: str # its rating scale
+
 def rubrics_file() -> Path:
     "The rubrics file shipped with the project, `data/judge_rubrics.yaml`."
     return project_root() / "data" / "judge_rubrics.yaml"
 
+def _rubrics(path: str | Path | None) -> tuple[Path, dict]:
+    path = Path(path or rubrics_file())
+    return path, read_yaml(path, "rubrics file")
+
 def rubric_names(path: str | Path | None = None) -> list[str]:
     "The pointwise rubrics defined in the rubrics file."
-    return list(read_yaml(path or rubrics_file(), "rubrics file").get("pointwise") or {})
+    return list(_rubrics(path)[1].get("pointwise") or {})
 
 def load_rubric(name: str = "speech", # pointwise rubric name
                 path: str | Path | None = None, # rubrics file (default: data/judge_rubrics.yaml)
                ) -> Rubric:
     "A pointwise rubric by name; an unknown name lists the known ones."
-    path = Path(path or rubrics_file())
-    rubrics = read_yaml(path, "rubrics file").get("pointwise") or {}
+    path, data = _rubrics(path)
+    rubrics = data.get("pointwise") or {}
     if name not in rubrics:
         raise SpeechnbError(f"unknown rubric {name!r} (rubrics in {path.name}: {', '.join(rubrics) or 'none'})")
     spec = rubrics[name]
-    if not isinstance(spec, dict) or not spec.get("aspects") or not str(spec.get("system") or "").strip():
-        raise SpeechnbError(f"{path}: rubric {name!r} needs a 'system' text and an 'aspects' mapping")
-    return Rubric(name, str(spec["system"]).strip(), {str(k): str(v).strip() for k, v in spec["aspects"].items()})
+    if not isinstance(spec, dict) or not spec.get("aspects") or not all(str(spec.get(k) or "").strip() for k in ("intro", "scale")):
+        raise SpeechnbError(f"{path}: rubric {name!r} needs 'intro', 'scale' and an 'aspects' mapping")
+    return Rubric(name, str(spec["intro"]).strip(), str(spec["scale"]).strip(),
+                  {str(k): str(v).strip() for k, v in spec["aspects"].items()})
 
-def pairwise_instructions(path: str | Path | None = None) -> str:
-    "The opening of the pairwise comparison's system prompt."
-    text = str((read_yaml(path or rubrics_file(), "rubrics file").get("pairwise") or {}).get("system") or "").strip()
-    if not text:
-        raise SpeechnbError(f"{path or rubrics_file()}: no 'pairwise.system' text")
-    return text
+def judge_texts(path: str | Path | None = None, # rubrics file
+               ) -> JudgeTexts:
+    "The reference and pairwise texts of the rubrics file."
+    path, data = _rubrics(path)
+    reference, pairwise = data.get("reference") or {}, data.get("pairwise") or {}
+    values = [reference.get("writer"), reference.get("note"), pairwise.get("intro"), pairwise.get("scale")]
+    if not all(str(v or "").strip() for v in values):
+        raise SpeechnbError(f"{path}: needs reference.writer, reference.note, pairwise.intro and pairwise.scale")
+    return JudgeTexts(*(str(v).strip() for v in values))
 
-# %% ../nbs/32_judge.ipynb 9
+# %% ../nbs/32_judge.ipynb 10
+PAIR_LABELS = ["Answer A", "Answer B"]
+
+def _system(intro: str, scale: str, rubric: Rubric, format_labels: list[str], note: str | None) -> str:
+    return "\n".join([f"{intro} {note}" if note else intro, scale,
+                      *(f"{label}: {q}" for label, q in zip(rubric.labels, rubric.aspects.values())),
+                      "Reply in exactly this format:", *(f"{label}: <1-5>" for label in format_labels)])
+
 def rubric_system(rubric: Rubric, # the pointwise rubric
+                  note: str | None = None, # the reference note (`JudgeTexts.note`) when a reference is shown
                  ) -> str:
-    "The judge's system prompt: instructions, one line per aspect, and the exact answer format."
-    lines = [rubric.system, *(f"{label}: {q}" for label, q in zip(rubric.labels, rubric.aspects.values())),
-             "Reply in exactly this format:", *(f"{label}: <1-5>" for label in rubric.labels)]
-    return "\n".join(lines)
+    "The judge's system prompt: intro, scale, one line per aspect, and the exact answer format."
+    return _system(rubric.intro, rubric.scale, rubric, rubric.labels, note)
+
+def pairwise_system(rubric: Rubric, # the pointwise rubric whose aspects the overall rating considers
+                    texts: JudgeTexts, # the pairwise intro and scale
+                    note: str | None = None, # the reference note when a reference is shown
+                   ) -> str:
+    "The system prompt of a comparison: intro, scale, the rubric's aspects, and the two-line answer format."
+    return _system(texts.pairwise_intro, texts.pairwise_scale, rubric, PAIR_LABELS, note)
 
 def cut_words(text: str, # an answer
               limit: int, # most words kept
@@ -87,34 +115,35 @@ def cut_words(text: str, # an answer
     words = text.split()
     return text if len(words) <= limit else " ".join(words[:limit]) + " ..."
 
-def judge_messages(rubric: Rubric, # the pointwise rubric
+def _request(prompt: str, reference: str | None) -> str:
+    return f"Request: {prompt.strip()}" + (f"\n\nReference answer: {reference.strip()}" if reference else "")
+
+def judge_messages(system: str, # from `rubric_system`
                    prompt: str, # the user's request
                    response: str, # the answer to judge
+                   reference: str | None = None, # the judge's own answer to the request
                   ) -> list[dict]:
     "Chat messages asking the judge to score `response` to `prompt`."
-    return [{"role": "system", "content": rubric_system(rubric)},
-            {"role": "user", "content": f"Request: {prompt.strip()}\n\nAnswer: {response.strip()}"}]
-
-PAIR_LABELS = ["Answer A", "Answer B"]
-
-def pairwise_system(rubric: Rubric, # the pointwise rubric whose aspects the overall rating considers
-                    instructions: str, # the opening text (`pairwise_instructions`)
-                   ) -> str:
-    "The system prompt of a comparison: the opening, the rubric's aspects, and the two-line answer format."
-    lines = [instructions, *(f"{label}: {q}" for label, q in zip(rubric.labels, rubric.aspects.values())),
-             "Reply in exactly this format:", *(f"{label}: <1-5>" for label in PAIR_LABELS)]
-    return "\n".join(lines)
+    return [{"role": "system", "content": system},
+            {"role": "user", "content": f"{_request(prompt, reference)}\n\nAnswer: {response.strip()}"}]
 
 def pairwise_messages(system: str, # from `pairwise_system`
                       prompt: str, # the request
                       first: str, # the answer shown as A
                       second: str, # the answer shown as B
+                      reference: str | None = None, # the judge's own answer to the request
                      ) -> list[dict]:
     "Chat messages asking for an overall rating of each of two answers."
     return [{"role": "system", "content": system},
-            {"role": "user", "content": f"Request: {prompt.strip()}\n\nAnswer A: {first.strip()}\n\nAnswer B: {second.strip()}"}]
+            {"role": "user", "content": f"{_request(prompt, reference)}\n\nAnswer A: {first.strip()}\n\nAnswer B: {second.strip()}"}]
 
-# %% ../nbs/32_judge.ipynb 12
+def reference_messages(writer: str, # `JudgeTexts.writer`
+                       prompt: str, # the request
+                      ) -> list[dict]:
+    "Chat messages asking the judge for its own short answer to `prompt`."
+    return [{"role": "system", "content": writer}, {"role": "user", "content": prompt.strip()}]
+
+# %% ../nbs/32_judge.ipynb 13
 def choice_tokens(tokenizer, # the judge's tokenizer
                   choices: list[str], # e.g. ["1", ..., "5"] or ["A", "B"]
                  ) -> list[list[int]]:
@@ -152,12 +181,12 @@ def read_scores(tokenizer, # the judge's tokenizer
         if token not in watched:
             continue
         before = tokenizer.decode(ids[:step])
-        label = next((l for l in labels if re.search(rf"{l}:\s*$", before)), None)
+        label = next((name for name in labels if re.search(rf"{name}:\s*$", before)), None)
         if label and label.lower() not in scores:
             scores[label.lower()] = round(expected_digit(choice_probabilities(logprobs[step], groups)), 4)
     return scores
 
-# %% ../nbs/32_judge.ipynb 16
+# %% ../nbs/32_judge.ipynb 17
 class LocalJudge:
     "A judge model on this machine: greedy tokens plus log-probabilities of watched tokens at every step."
     def __init__(self, model: str = DEFAULT_JUDGE, # embedded judge, local folder or hub id
@@ -192,6 +221,16 @@ class LocalJudge:
             return self.engine.generate_scored(texts, self.stops, watched, max_new_tokens)
         return self._score_transformers(texts, watched, max_new_tokens)
 
+    def write(self, texts: list[str], # chat texts
+              max_new_tokens: int, # answer length limit
+             ) -> list[str]:
+        "Greedy answers to the texts (the judge's reference answers)."
+        if self.engine is not None:
+            return [self.tokenizer.decode(a["ids"], skip_special_tokens=True).strip()
+                    for a in self.engine.generate(texts, self.stops, max_new_tokens)]
+        return [self.tokenizer.decode(r["ids"], skip_special_tokens=True).strip()
+                for r in self._score_transformers(texts, [], max_new_tokens)]
+
     def _score_transformers(self, texts, watched, max_new_tokens):
         import torch
         tok = self.tokenizer
@@ -206,7 +245,7 @@ class LocalJudge:
             results.append(dict(ids=ids[:end], logprobs=steps[row, :end]))
         return results
 
-# %% ../nbs/32_judge.ipynb 17
+# %% ../nbs/32_judge.ipynb 18
 class OpenAIJudge:
     "A judge behind an OpenAI-compatible chat-completions endpoint (scores from its top log-probabilities)."
     def __init__(self, model: str, # model name on the server ("openai:" prefix optional)
@@ -231,12 +270,16 @@ class OpenAIJudge:
         except (KeyError, IndexError, TypeError):
             raise SpeechnbError(f"{self.server.base_url}: unexpected reply (no choices[0].message.content)") from None
 
+    def write(self, texts: list[str], max_new_tokens: int) -> list[str]:
+        "The server's greedy answers (the judge's reference answers)."
+        return [self._ask(text, max_new_tokens)[0].strip() for text in texts]
+
     def rate(self, text: str, labels: list[str]) -> dict[str, float]:
         "Expected 1-5 score per aspect label."
         content, tokens = self._ask(text, 12 * len(labels))
         scores, written = {}, ""
         for token in tokens:
-            label = next((l for l in labels if re.search(rf"{l}:\s*$", written)), None)
+            label = next((name for name in labels if re.search(rf"{name}:\s*$", written)), None)
             if label and token["token"].strip() in "12345" and token["token"].strip() and label.lower() not in scores:
                 scores[label.lower()] = round(expected_digit(_top_choices(token, [str(d) for d in range(1, 6)])), 4)
             written += token["token"]
@@ -256,7 +299,7 @@ def _top_choices(token: dict, choices: list[str]) -> list[float]:
     total = sum(mass)
     return [m / total for m in mass] if total else [1 / len(choices)] * len(choices)
 
-# %% ../nbs/32_judge.ipynb 19
+# %% ../nbs/32_judge.ipynb 20
 @dataclass
 class JudgeConfig:
     "Settings of the LLM judge (`speechnb judge`, and the judging in the judge, DPO and PPO steps)."
@@ -267,7 +310,9 @@ class JudgeConfig:
     batch_size: int = 8 # answers judged together
     max_answer_words: int = 250 # longer answers are cut to this many words before judging
     tie_margin: float = 0.1 # judged overall scores closer than this count as a tie in head-to-head rates
-    device: str | None = None # device of a local judge CTranslate2 cannot run (transformers): cpu, cuda, ...
+    reference: bool = True # pointwise: the judge first answers each request itself and grades against that answer (catches confident wrong answers)
+    reference_tokens: int = 48 # length limit of the judge's own reference answer
+    device: str | None = None # device of a local judge CTranslate2 cannot run (transformers): cpu or cuda
 
     def validate(self):
         if self.batch_size < 1:
@@ -319,7 +364,36 @@ def _by_length(items: list[tuple[str, str]], batch_size: int):
     for start in range(0, len(ordered), batch_size):
         yield ordered[start:start + batch_size]
 
-# %% ../nbs/32_judge.ipynb 20
+# %% ../nbs/32_judge.ipynb 21
+def reference_answers(prompts: list[str], # requests (repeats are answered once)
+                      config: JudgeConfig | None = None, # the judge's settings
+                      judge=None, # a loaded judge
+                      progress: bool = True, # show a progress bar
+                     ) -> dict[str, str]:
+    "The judge's own short answer to each distinct request, cached like its judgements."
+    from tqdm.auto import tqdm
+    config, texts = config or JudgeConfig(), judge_texts()
+    judge = judge or load_judge(config)
+    cache = JudgeCache(f"{JUDGE_FORMAT_VERSION}|reference|{judge.identity}|{texts.writer}|{config.reference_tokens}")
+    todo = {content_hash(p): judge.chat(reference_messages(texts.writer, p)) for p in dict.fromkeys(prompts)}
+    todo = {k: t for k, t in todo.items() if k not in cache.entries}
+    with tqdm(total=len(todo), desc="judge references", unit="request", disable=not progress or not todo) as bar:
+        for batch in _by_length(list(todo.items()), config.batch_size):
+            cache.add(dict(zip([k for k, _ in batch], judge.write([t for _, t in batch], config.reference_tokens))))
+            bar.update(len(batch))
+    return {p: cache.entries[content_hash(p)] for p in prompts}
+
+def _judge_texts(judge, config: JudgeConfig, items: dict, labels: list[str], kind: str, system: str, progress: bool) -> dict:
+    "Scores for {key: chat text} items not yet in the cache of `kind`, batched by length; returns key -> scores."
+    from tqdm.auto import tqdm
+    cache = JudgeCache(f"{JUDGE_FORMAT_VERSION}|{kind}|{judge.identity}|{system}|{config.max_answer_words}")
+    todo = {k: t for k, t in items.items() if k not in cache.entries}
+    with tqdm(total=len(todo), desc=f"judge ({kind})", unit="answer", disable=not progress or not todo) as bar:
+        for batch in _by_length(list(todo.items()), config.batch_size):
+            cache.add(dict(zip([k for k, _ in batch], _score_batch(judge, labels, [t for _, t in batch]))))
+            bar.update(len(batch))
+    return {k: cache.entries[k] for k in items}
+
 def judge_rows(rows: list[dict], # rows with `prompt` and `response` text
                config: JudgeConfig | None = None, # the judge's settings
                judge=None, # a loaded `LocalJudge` / `OpenAIJudge` (default: load the one `config` asks for)
@@ -327,20 +401,16 @@ def judge_rows(rows: list[dict], # rows with `prompt` and `response` text
                progress: bool = True, # show a tqdm bar
               ) -> list[dict]:
     "Rows with a `judge` dict: 1-5 scores per aspect of the rubric, their mean `overall`, and `complete`."
-    from tqdm.auto import tqdm
     config = config or JudgeConfig()
     _check_rows(rows, ("prompt", "response"), where)
     rubric = load_rubric(config.rubric)
     judge = judge or load_judge(config)
-    cache = JudgeCache(f"{JUDGE_FORMAT_VERSION}|pointwise|{judge.identity}|{rubric_system(rubric)}|{config.max_answer_words}")
-    keys = [content_hash(r["prompt"], cut_words(r["response"], config.max_answer_words)) for r in rows]
-    todo = {k: judge.chat(judge_messages(rubric, r["prompt"], cut_words(r["response"], config.max_answer_words)))
-            for k, r in zip(keys, rows) if k not in cache.entries}
-    with tqdm(total=len(todo), desc="judge", unit="answer", disable=not progress or not todo) as bar:
-        for batch in _by_length(list(todo.items()), config.batch_size):
-            cache.add(dict(zip([k for k, _ in batch], _score_batch(judge, rubric.labels, [t for _, t in batch]))))
-            bar.update(len(batch))
-    return [{**row, "judge": _with_overall(cache.entries[key], rubric)} for row, key in zip(rows, keys)]
+    references = reference_answers([r["prompt"] for r in rows], config, judge, progress) if config.reference else {}
+    system = rubric_system(rubric, judge_texts().note if config.reference else None)
+    shown = [(r["prompt"], cut_words(r["response"], config.max_answer_words), references.get(r["prompt"])) for r in rows]
+    items = {content_hash(*s): judge.chat(judge_messages(system, *s)) for s in shown}
+    scores = _judge_texts(judge, config, items, rubric.labels, "pointwise", system, progress)
+    return [{**row, "judge": _with_overall(scores[content_hash(*s)], rubric)} for row, s in zip(rows, shown)]
 
 def _score_batch(judge, labels: list[str], texts: list[str]) -> list[dict]:
     "Expected 1-5 scores per label ('Relevance', 'Answer A', ...) for a batch of chat texts."
@@ -357,7 +427,7 @@ def _with_overall(scores: dict, rubric: Rubric) -> dict:
     overall = round(sum(scores[a] for a in rubric.aspects) / len(rubric.aspects), 4) if complete else float("nan")
     return {**{a: scores.get(a, float("nan")) for a in rubric.aspects}, "overall": overall, "complete": complete}
 
-# %% ../nbs/32_judge.ipynb 26
+# %% ../nbs/32_judge.ipynb 27
 def judge_pairs(rows: list[dict], # rows with `prompt`, `response_a`, `response_b`
                 config: JudgeConfig | None = None, # the judge's settings
                 judge=None, # a loaded judge (default: load the one `config` asks for)
@@ -365,23 +435,17 @@ def judge_pairs(rows: list[dict], # rows with `prompt`, `response_a`, `response_
                 progress: bool = True, # show a tqdm bar
                ) -> list[dict]:
     "Rows with `judge`: the winner (a, b, or tie when the orders disagree) and the ratings in each order."
-    from tqdm.auto import tqdm
     config = config or JudgeConfig()
     _check_rows(rows, ("prompt", "response_a", "response_b"), where)
     judge = judge or load_judge(config)
-    system = pairwise_system(load_rubric(config.rubric), pairwise_instructions())
-    cache = JudgeCache(f"{JUDGE_FORMAT_VERSION}|pairwise|{judge.identity}|{system}|{config.max_answer_words}")
+    system = pairwise_system(load_rubric(config.rubric), judge_texts())  # no reference here: it made comparisons worse
     cut = lambda text: cut_words(text, config.max_answer_words)
     shown = [(r["prompt"], cut(r["response_a"]), cut(r["response_b"])) for r in rows]
     shown = [order for p, a, b in shown for order in ((p, a, b), (p, b, a))]
-    todo = {content_hash(*o): judge.chat(pairwise_messages(system, *o)) for o in shown}
-    todo = {k: t for k, t in todo.items() if k not in cache.entries}
-    with tqdm(total=len(todo), desc="judge pairs", unit="order", disable=not progress or not todo) as bar:
-        for batch in _by_length(list(todo.items()), config.batch_size):
-            cache.add(dict(zip([k for k, _ in batch], _score_batch(judge, PAIR_LABELS, [t for _, t in batch]))))
-            bar.update(len(batch))
-    return [{**row, "judge": _pair_outcome(cache.entries[content_hash(*first)], cache.entries[content_hash(*second)],
-                                           config.tie_margin)} for row, first, second in zip(rows, shown[::2], shown[1::2])]
+    items = {content_hash(*o): judge.chat(pairwise_messages(system, *o)) for o in shown}
+    scores = _judge_texts(judge, config, items, PAIR_LABELS, "pairwise", system, progress)
+    return [{**row, "judge": _pair_outcome(scores[content_hash(*first)], scores[content_hash(*second)], config.tie_margin)}
+            for row, first, second in zip(rows, shown[::2], shown[1::2])]
 
 def _pair_outcome(a_first: dict, a_second: dict, tie_margin: float) -> dict:
     "The verdict from the two orders' ratings ({'answer a': ..., 'answer b': ...} as shown)."
@@ -406,3 +470,198 @@ def position_bias(judged: list[dict], # output of `judge_pairs`
     return dict(first_shown_bonus=round(sum(bonus) / len(bonus), 4),
                 first_shown_rated_higher=round(sum(b > 0 for b in bonus) / len(bonus), 4),
                 orders_disagree=round(disagree, 4), pairs=len(judged))
+
+# %% ../nbs/32_judge.ipynb 34
+CHECK_FIELDS = ("id", "kind", "split", "prompt", "good", "bad")
+
+def check_file() -> Path:
+    "The project's judge check set, `data/judge_check.jsonl`."
+    return project_root() / "data" / "judge_check.jsonl"
+
+def read_check_pairs(path: str | Path | None = None, # check set JSONL (default: the project's)
+                    ) -> list[dict]:
+    "Check pairs with `id`, `kind`, `split`, `prompt`, `good`, `bad` (all text), checked line by line."
+    path = check_input_file(path or check_file(), "judge check set")
+    rows = read_jsonl(path, required=CHECK_FIELDS)
+    _check_rows(rows, CHECK_FIELDS, str(path))
+    return rows
+
+def judge_check(rows: list[dict], # check pairs (`read_check_pairs`)
+                config: JudgeConfig | None = None, # the judge's settings
+                judge=None, # a loaded judge
+                progress: bool = True, # show progress bars
+               ):
+    "One row per check pair: the good and bad answers' pointwise scores and the pairwise verdict (a = the good one)."
+    import pandas as pd
+    config = config or JudgeConfig()
+    judge = judge or load_judge(config)
+    answers = [dict(prompt=r["prompt"], response=r[side]) for side in ("good", "bad") for r in rows]
+    scored = judge_rows(answers, config, judge, progress=progress)
+    pairs = judge_pairs([dict(prompt=r["prompt"], response_a=r["good"], response_b=r["bad"]) for r in rows], config, judge,
+                        progress=progress)
+    table = []
+    for r, good, bad, pair in zip(rows, scored[:len(rows)], scored[len(rows):], pairs):
+        table.append({"id": r["id"], "kind": r["kind"], "split": r["split"],
+                      **{f"good_{k}": v for k, v in good["judge"].items() if k != "complete"},
+                      **{f"bad_{k}": v for k, v in bad["judge"].items() if k != "complete"},
+                      **{f"pair_{k}": v for k, v in pair["judge"].items() if k != "complete"}})
+    return pd.DataFrame(table)
+
+def check_metrics(table, # output of `judge_check`
+                  tie_margin: float = 0.0, # overall differences up to this are ties (pointwise)
+                 ) -> dict:
+    "Accuracies of a checked judge: pointwise and pairwise, by split and kind, and the pairwise position bias."
+    diff = table["good_overall"] - table["bad_overall"]
+    point = (diff > tie_margin).astype(float) + 0.5 * (diff.abs() <= tie_margin)
+    pair = table["pair_winner"] == "a"
+    out = dict(check_accuracy=round(float(point.mean()), 4), check_accuracy_pairwise=round(float(pair.mean()), 4),
+               check_pairwise_ties=round(float((table["pair_winner"] == "tie").mean()), 4), check_pairs=len(table))
+    for column, values in (("split", ("dev", "test")), ("kind", ("wrong", "off_topic", "evasive"))):
+        for value in values:
+            mask = table[column] == value
+            out[f"check_accuracy_{value}"] = round(float(point[mask].mean()), 4)
+            out[f"check_accuracy_pairwise_{value}"] = round(float(pair[mask].mean()), 4)
+    bias = position_bias([{"judge": dict(winner=w, margin_a_first=f, margin_a_second=s)} for w, f, s in
+                          zip(table["pair_winner"], table["pair_margin_a_first"], table["pair_margin_a_second"])])
+    return out | {f"position_{k}": v for k, v in bias.items() if k != "pairs"}
+
+# %% ../nbs/32_judge.ipynb 39
+def plot_judge_calibration(table, # output of `judge_check`
+                     title: str = "", # figure title
+                    ):
+    "Two panels: share of good answers per overall-score band, and pointwise verdicts against the tie margin."
+    import matplotlib.pyplot as plt
+    import numpy as np
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    scores = np.r_[table["good_overall"], table["bad_overall"]]
+    good = np.r_[np.ones(len(table)), np.zeros(len(table))]
+    edges = np.array([1, 2, 3, 4, 4.5, 5.0001])
+    band = np.digitize(scores, edges) - 1
+    shares = [good[band == b].mean() if (band == b).any() else np.nan for b in range(len(edges) - 1)]
+    counts = [int((band == b).sum()) for b in range(len(edges) - 1)]
+    centres = (edges[:-1] + edges[1:]) / 2
+    left.plot(centres, shares, marker="o")
+    for x, y, n in zip(centres, shares, counts):
+        if not np.isnan(y):
+            left.annotate(f"n={n}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    left.set(xlabel="judged overall score (band)", ylabel="share that are the good answer", ylim=(-0.05, 1.1), xlim=(1, 5))
+    diff = (table["good_overall"] - table["bad_overall"]).to_numpy()
+    margins = np.linspace(0, 2, 41)
+    for label, values in (("correct", [(diff > m).mean() for m in margins]), ("tie", [(abs(diff) <= m).mean() for m in margins]),
+                          ("wrong", [(diff < -m).mean() for m in margins])):
+        right.plot(margins, values, label=label)
+    right.set(xlabel="tie margin (overall points)", ylabel="share of check pairs", ylim=(-0.05, 1.05))
+    right.legend()
+    fig.suptitle(title or f"Judge calibration on {len(table)} check pairs", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/32_judge.ipynb 44
+def human_agreement(exported: list[dict], # rows of `speechnb annotate export` (one per pair)
+                    config: JudgeConfig | None = None, # the judge's settings
+                    judge=None, # a loaded judge
+                    progress: bool = True, # show a progress bar
+                   ) -> dict:
+    "Agreement of the judge's pairwise verdicts with listeners: share matching the majority, and Krippendorff's alpha."
+    rows = [r for r in exported if r.get("judgements") and not r.get("attention_check")]
+    if not rows:
+        return dict(pairs=0, agreement_with_majority=float("nan"), alpha_listeners=float("nan"), alpha_with_judge=float("nan"))
+    verdicts = [j["judge"]["winner"] for j in judge_pairs(rows, config, judge, "annotation export", progress)]
+    decided = [(r["label"], v) for r, v in zip(rows, verdicts) if r.get("label") in ("a", "b")]
+    annotators = sorted({j["annotator"] for r in rows for j in r["judgements"]})
+    code = {"a": 0, "b": 1, "tie": 2}
+    matrix = [[next((code[j["preferred"]] for j in r["judgements"] if j["annotator"] == who), math.nan) for r in rows]
+              for who in annotators]
+    return dict(pairs=len(rows), listeners=len(annotators),
+                agreement_with_majority=round(sum(h == v for h, v in decided) / len(decided), 4) if decided else float("nan"),
+                alpha_listeners=_alpha(matrix), alpha_with_judge=_alpha(matrix + [[code[v] for v in verdicts]]))
+
+def _alpha(matrix: list[list[float]]) -> float:
+    "Krippendorff's alpha (nominal) of raters x items; NaN when it is undefined (fewer than two raters, no variation)."
+    import krippendorff
+    import numpy as np
+    data = np.array(matrix, dtype=float)
+    if data.shape[0] < 2 or len(set(data[~np.isnan(data)])) < 2:
+        return float("nan")
+    return round(float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")), 4)
+
+# %% ../nbs/32_judge.ipynb 48
+def pairwise_rates(judged: list[dict], # `judge_pairs` output; `response_a` is the configuration being rated
+                   n_boot: int = 1000, # bootstrap resamples
+                   seed: int = 0, # random seed
+                  ) -> dict:
+    "Win / tie / loss of `response_a` and 'preferred or tied', each with a 95% bootstrap interval over the pairs."
+    import numpy as np
+    from speechnb.compare import bootstrap_rates
+    results = np.array([{"a": 1, "tie": 0, "b": -1}[j["judge"]["winner"]] for j in judged])
+    rates = bootstrap_rates(results, n_boot, seed=seed)
+    not_worse = bootstrap_rates(np.where(results >= 0, 1, -1), n_boot, seed=seed)
+    return rates | dict(preferred_or_tied=not_worse["win"], preferred_or_tied_low=not_worse["win_low"],
+                        preferred_or_tied_high=not_worse["win_high"])
+
+# %% ../nbs/32_judge.ipynb 51
+_JUDGE_EXAMPLE = """examples:
+  speechnb judge --input data/runs/default/responses.jsonl --output judged.jsonl
+  speechnb judge --pairs head_to_head.jsonl --output verdicts.jsonl --rubric speech
+  speechnb judge --check                                  # accuracy on data/judge_check.jsonl
+  OPENAI_BASE_URL=http://localhost:8000/v1 OPENAI_API_KEY=... speechnb judge --input in.jsonl --output out.jsonl \\
+      --backend openai --model Qwen2.5-7B-Instruct"""
+
+def _judge_parser() -> argparse.ArgumentParser:
+    from speechnb.config import add_config_arguments
+    parser = argparse.ArgumentParser(prog="speechnb judge", description="Rate answers with an LLM judge (six aspects of a "
+                                     "spoken answer, 1-5) or compare two answers in both orders.",
+                                     epilog=_JUDGE_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--input", help="JSONL rows with prompt and response text: each gets a `judge` dict")
+    what.add_argument("--pairs", help="JSONL rows with prompt, response_a and response_b: judged in both orders")
+    what.add_argument("--check", nargs="?", const="", metavar="FILE",
+                      help="score a check set (default: data/judge_check.jsonl) and print the accuracies")
+    parser.add_argument("--output", help="output JSONL (required with --input and --pairs; a CSV table with --check)")
+    parser.add_argument("--config", help="YAML file of judge settings (the flags below override it)")
+    add_config_arguments(parser, JudgeConfig)
+    return parser
+
+def cli_judge(argv: list[str], # command-line words after `speechnb judge`
+             ) -> int:
+    "`speechnb judge`: LLM-judge scores for answers, verdicts for pairs, or accuracy on a check set."
+    from speechnb.config import apply_arguments, read_config
+    args = _judge_parser().parse_args(argv)
+    config = apply_arguments(read_config(JudgeConfig, args.config) if args.config else JudgeConfig(), args)
+    load_rubric(config.rubric)  # an unknown rubric fails before anything loads
+    if args.check is not None:
+        return _cli_check(args, config)
+    if not args.output:
+        raise SpeechnbError("--output is required with --input and --pairs")
+    source = args.input or args.pairs
+    check_input_file(source, "input file")
+    check_output_file(args.output, "output file")
+    fields = ("prompt", "response") if args.input else ("prompt", "response_a", "response_b")
+    rows = read_jsonl(source, required=fields)
+    _check_rows(rows, fields, source)
+    judged = (judge_rows if args.input else judge_pairs)(rows, config, where=source)
+    write_jsonl(args.output, judged)
+    print(_summary(judged, bool(args.input)) + f" -> {args.output}")
+    return 0
+
+def _cli_check(args, config: JudgeConfig) -> int:
+    rows = read_check_pairs(args.check or None)
+    if args.output:
+        check_output_file(args.output, "check table")
+    table = judge_check(rows, config)
+    if args.output:
+        from speechnb.core import atomic_write
+        with atomic_write(args.output) as handle:
+            handle.write(table.to_csv(index=False))
+    print(json.dumps(check_metrics(table), indent=1))
+    return 0
+
+def _summary(judged: list[dict], pointwise: bool) -> str:
+    if pointwise:
+        keys = [k for k in judged[0]["judge"] if k != "complete"]
+        means = {k: sum(j["judge"][k] for j in judged) / len(judged) for k in keys}
+        return f"{len(judged)} answers judged; mean " + ", ".join(f"{k} {v:.2f}" for k, v in means.items())
+    counts = {w: sum(j["judge"]["winner"] == w for j in judged) for w in ("a", "tie", "b")}
+    bias = position_bias(judged)
+    return (f"{len(judged)} pairs judged in both orders: a {counts['a']}, tie {counts['tie']}, b {counts['b']}; "
+            f"first-shown bonus {bias['first_shown_bonus']:+.2f}, orders disagree on {bias['orders_disagree']:.0%}")

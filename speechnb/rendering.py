@@ -14,7 +14,7 @@ from .core import SpeechnbError, content_hash, ensure_writable_dir, project_root
 
 # %% auto 0
 __all__ = ['log', 'DEFAULT_VOICES', 'DEFAULT_RATE', 'speech_dir', 'render_speech', 'choose_voice', 'output_fields', 'speak_rows',
-           'cli_speak']
+           'GenerateStepConfig', 'cli_speak']
 
 # %% ../nbs/22_rendering.ipynb 5
 log = logging.getLogger("speechnb.rendering")
@@ -83,6 +83,37 @@ def speak_rows(rows: list[dict], # rows holding a text field
     return out
 
 # %% ../nbs/22_rendering.ipynb 12
+from dataclasses import dataclass, field
+from .generation import GenerateConfig
+from .models import DEFAULT_LLM
+
+# %% ../nbs/22_rendering.ipynb 13
+@dataclass
+class GenerateStepConfig:
+    "Settings of the generation step: which models answer which prompts, how, and how the answers are spoken."
+    models: list[str] = field(default_factory=lambda: [DEFAULT_LLM]) # models that answer, each with the `generation` settings
+    generation: GenerateConfig = field(default_factory=GenerateConfig) # strategies, temperatures, length, batching, engine (`model` is set per model)
+    max_prompts: int | None = None # voice-suitable prompts used, in a stable hash order; null = all
+    render: bool = True # speak prompts and answers with eSpeak NG
+    voices: list[str] = field(default_factory=lambda: list(DEFAULT_VOICES)) # voices, chosen per prompt
+    rate: int = DEFAULT_RATE # words per minute
+    show_examples: int = 3 # prompts shown side by side with audio players
+
+    def validate(self):
+        if not self.models:
+            raise ValueError("models: give at least one model")
+        if self.max_prompts is not None and self.max_prompts < 1:
+            raise ValueError("max_prompts: must be at least 1 (or null for all)")
+        if self.rate < 1:
+            raise ValueError("rate: must be at least 1 word per minute")
+        self.generation.validate()
+
+    def for_model(self, model: str) -> GenerateConfig:
+        "The generation settings with `model` answering."
+        import dataclasses
+        return dataclasses.replace(self.generation, model=model)
+
+# %% ../nbs/22_rendering.ipynb 17
 def cli_speak(argv: list[str], # command-line words after `speechnb speak`
              ) -> int:
     "`speechnb speak`: render a JSONL text field to 16 kHz speech and add audio paths and speaking seconds."

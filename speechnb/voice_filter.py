@@ -27,9 +27,9 @@ from .models import DEFAULT_LLM
 
 # %% auto 0
 __all__ = ['log', 'PAPER_SUBSTRINGS', 'BETTER_RULES', 'RULE_MODES', 'JUDGE_SYSTEM', 'JUDGE_QUESTION', 'paper_rule_hits',
-           'better_rule_hits', 'rule_hits', 'judge_messages', 'LocalJudge', 'OpenAIJudge', 'make_judge', 'length_stats',
-           'category_counts', 'filter_instructions', 'evaluate_filter', 'roc_auc', 'plot_stage_counts', 'FilterConfig',
-           'stats_path', 'cli_filter']
+           'better_rule_hits', 'rule_hits', 'suitability_messages', 'LocalSuitabilityJudge', 'OpenAISuitabilityJudge',
+           'make_judge', 'length_stats', 'category_counts', 'filter_instructions', 'evaluate_filter', 'roc_auc',
+           'plot_stage_counts', 'FilterConfig', 'stats_path', 'cli_filter']
 
 # %% ../nbs/11_voice_filter.ipynb 5
 log = logging.getLogger("speechnb.voice_filter")
@@ -115,7 +115,7 @@ JUDGE_SYSTEM = ("You screen requests for a voice assistant that can only listen 
                 "link, a long document, a long list, or a passage that the user would have to read out.")
 JUDGE_QUESTION = "Request: {instruction}{context}\n\nShould the voice assistant take this request? Answer Yes or No."
 
-def judge_messages(row: dict, # an instruction row
+def suitability_messages(row: dict, # an instruction row
                    context_words: int = 60, # how much of `context` to show the judge
                   ) -> list[dict]:
     "The chat messages that ask a judge about one instruction."
@@ -145,7 +145,7 @@ class _ScoreCache:
             json.dump({"p_yes": p_yes, "judge": self.judge, "model": self.model}, handle)
 
 # %% ../nbs/11_voice_filter.ipynb 14
-class LocalJudge:
+class LocalSuitabilityJudge:
     "A Hugging Face chat model that scores requests by P(Yes) vs P(No) at the next token; batched and cached."
     name = "local"
 
@@ -186,7 +186,7 @@ class LocalJudge:
     def prompt_text(self, row: dict) -> str:
         "The exact text the model reads for `row` (chat template applied, assistant turn opened)."
         tokenizer = self._load_tokenizer()
-        return tokenizer.apply_chat_template(judge_messages(row), tokenize=False, add_generation_prompt=True)
+        return tokenizer.apply_chat_template(suitability_messages(row), tokenize=False, add_generation_prompt=True)
 
     def _score_texts(self, texts: list[str]) -> list[float]:
         import torch
@@ -219,7 +219,7 @@ class LocalJudge:
         return [s if s is not None else fresh[t] for t, s in zip(texts, scores)]
 
 # %% ../nbs/11_voice_filter.ipynb 19
-class OpenAIJudge:
+class OpenAISuitabilityJudge:
     "A judge behind any OpenAI-compatible chat endpoint (env: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL); cached."
     name = "openai"
 
@@ -275,7 +275,7 @@ class OpenAIJudge:
         "P(yes) for each row (one request per uncached row)."
         scores = []
         for row in rows:
-            messages = judge_messages(row)
+            messages = suitability_messages(row)
             text = json.dumps(messages, sort_keys=True)
             cached = self.cache.get(text)
             if cached is None:
@@ -295,9 +295,9 @@ def make_judge(kind: str = "none", # "none", "local" or "openai"
     if kind == "none":
         return None
     if kind == "local":
-        return LocalJudge(model or DEFAULT_LLM, batch_size=batch_size, device=device)
+        return LocalSuitabilityJudge(model or DEFAULT_LLM, batch_size=batch_size, device=device)
     if kind == "openai":
-        return OpenAIJudge(model)
+        return OpenAISuitabilityJudge(model)
     raise SpeechnbError(f"unknown judge {kind!r} (choose from none, local, openai)")
 
 # %% ../nbs/11_voice_filter.ipynb 23
