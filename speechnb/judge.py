@@ -10,7 +10,7 @@ import json
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -23,7 +23,9 @@ __all__ = ['log', 'DEFAULT_JUDGE', 'JUDGE_FORMAT_VERSION', 'PAIR_LABELS', 'CHECK
            'judge_messages', 'pairwise_messages', 'reference_messages', 'choice_tokens', 'choice_probabilities',
            'expected_digit', 'read_scores', 'LocalJudge', 'OpenAIJudge', 'JudgeConfig', 'load_judge', 'JudgeCache',
            'reference_answers', 'judge_rows', 'judge_pairs', 'position_bias', 'check_file', 'read_check_pairs',
-           'judge_check', 'check_metrics', 'plot_judge_calibration', 'human_agreement', 'pairwise_rates', 'cli_judge']
+           'judge_check', 'check_metrics', 'plot_judge_calibration', 'human_agreement', 'pairwise_rates',
+           'JudgedGridConfig', 'JudgeStepConfig', 'grid_prompts', 'judge_grid_aspects', 'judge_grid_pairs',
+           'plot_aspect_profile', 'cli_judge']
 
 # %% ../nbs/32_judge.ipynb 7
 log = logging.getLogger("speechnb.judge")
@@ -600,6 +602,123 @@ def pairwise_rates(judged: list[dict], # `judge_pairs` output; `response_a` is t
                         preferred_or_tied_high=not_worse["win_high"])
 
 # %% ../nbs/32_judge.ipynb 51
+@dataclass
+class JudgedGridConfig:
+    "How the LLM judge sees a comparison grid (the `judge` section of the DPO step's settings)."
+    judge: JudgeConfig = field(default_factory=JudgeConfig) # the judge
+    pairs: list[str] = field(default_factory=lambda: ["dpo-icl:base", "dpo-base:base"]) # "a:b" configurations compared in both orders
+    pair_prompts: int | None = None # prompts judged pairwise per pair (null = every shared prompt)
+    aspect_prompts: int | None = 10 # prompts whose answers every configuration gets pointwise aspect scores for (null = all)
+    n_boot: int = 1000 # bootstrap resamples for the intervals
+
+    def validate(self):
+        for pair in self.pairs:
+            if pair.count(":") != 1 or not all(pair.split(":")):
+                raise ValueError(f"pairs: {pair!r} is not 'a:b'")
+        for name in ("pair_prompts", "aspect_prompts"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be at least 1 (or null for all)")
+        self.judge.validate()
+
+@dataclass
+class JudgeStepConfig:
+    "Settings of the judge step (nbs/experiments/35_judge.ipynb): the judge, the check-set halves scored, listeners' verdicts."
+    judge: JudgeConfig = field(default_factory=JudgeConfig) # the judge
+    check_file: str | None = None # check set, project-relative (null: data/judge_check.jsonl)
+    splits: list[str] = field(default_factory=lambda: ["dev", "test"]) # halves of the check set scored
+    per_kind: int | None = None # at most this many pairs of each kind per half, in file order (null = all)
+    annotations: str | None = None # a `speechnb annotate export` file to measure agreement with listeners (null: none)
+
+    def validate(self):
+        if not self.splits or set(self.splits) - {"dev", "test"}:
+            raise ValueError("splits: give dev, test or both")
+        if self.per_kind is not None and self.per_kind < 1:
+            raise ValueError("per_kind: must be at least 1 (or null for all)")
+        self.judge.validate()
+
+    def check_pairs(self) -> list[dict]:
+        "The check pairs this step scores: the chosen halves, at most `per_kind` of each kind in each."
+        rows = read_check_pairs(project_root() / self.check_file if self.check_file else None)
+        kept, seen = [], {}
+        for row in rows:
+            group = (row["split"], row["kind"])
+            if row["split"] in self.splits and (self.per_kind is None or seen.get(group, 0) < self.per_kind):
+                kept.append(row)
+                seen[group] = seen.get(group, 0) + 1
+        return kept
+
+def grid_prompts(rows: list[dict], # grid rows with `prompt_id` and `config`
+                 configs: list[str], # configurations that must all have answered
+                 limit: int | None = None, # most prompts returned
+                ) -> list[str]:
+    "Prompt ids every configuration in `configs` answered, in the rows' order, at most `limit`."
+    answered = {}
+    for row in rows:
+        answered.setdefault(row["prompt_id"], set()).add(row["config"])
+    shared = [p for p, have in answered.items() if set(configs) <= have]
+    return shared[:limit] if limit else shared
+
+# %% ../nbs/32_judge.ipynb 52
+def judge_grid_aspects(rows: list[dict], # grid rows: prompt_id, prompt, response, config
+                       settings: JudgedGridConfig, # how much to judge
+                       judge=None, # a loaded judge
+                       progress: bool = True, # show progress bars
+                      ):
+    "A DataFrame of the judged rows (every configuration, the first `aspect_prompts` shared prompts), one `judge_<aspect>` column per aspect."
+    import pandas as pd
+    configs = list(dict.fromkeys(r["config"] for r in rows))
+    chosen = set(grid_prompts(rows, configs, settings.aspect_prompts))
+    picked = [r for r in rows if r["prompt_id"] in chosen]
+    judged = judge_rows(picked, settings.judge, judge, "grid", progress)
+    return pd.DataFrame([{**{k: r[k] for k in ("prompt_id", "prompt", "config", "response")},
+                          **{f"judge_{k}": v for k, v in r["judge"].items()}} for r in judged])
+
+def judge_grid_pairs(rows: list[dict], # grid rows: prompt_id, prompt, response, config
+                     settings: JudgedGridConfig, # which pairs, how many prompts
+                     judge=None, # a loaded judge
+                     progress: bool = True, # show progress bars
+                    ):
+    "Head-to-head rates per configured pair from verdicts in both orders, with bootstrap intervals and position bias."
+    import pandas as pd
+    answers = {(r["prompt_id"], r["config"]): r for r in rows}
+    table = []
+    for pair in settings.pairs:
+        a, b = pair.split(":")
+        prompts = grid_prompts(rows, [a, b], settings.pair_prompts)
+        if not prompts:
+            raise SpeechnbError(f"judged pair {pair!r}: no prompt answered by both (configurations: "
+                                f"{', '.join(dict.fromkeys(r['config'] for r in rows))})")
+        asked = [dict(prompt=answers[p, a]["prompt"], response_a=answers[p, a]["response"], response_b=answers[p, b]["response"])
+                 for p in prompts]
+        verdicts = judge_pairs(asked, settings.judge, judge, f"pair {pair}", progress)
+        bias = position_bias(verdicts)
+        table.append(dict(a=a, b=b) | pairwise_rates(verdicts, settings.n_boot) | dict(
+            first_shown_bonus=bias["first_shown_bonus"], orders_disagree=bias["orders_disagree"]))
+    return pd.DataFrame(table)
+
+# %% ../nbs/32_judge.ipynb 58
+def plot_aspect_profile(aspects, # `judge_grid_aspects` output
+                        order: list[str] | None = None, # configurations in plotting order
+                        title: str = "", # figure title
+                       ):
+    "Mean judged score per aspect and configuration (±SEM), one line per configuration."
+    import matplotlib.pyplot as plt
+    names = [c for c in aspects if c.startswith("judge_") and c not in ("judge_complete", "judge_overall")]
+    order = order or list(dict.fromkeys(aspects["config"]))
+    grouped = aspects.groupby("config")[names]
+    mean, sem = grouped.mean(), grouped.sem()
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    for config in order:
+        if config in mean.index:
+            ax.errorbar(range(len(names)), mean.loc[config], yerr=sem.loc[config].fillna(0), marker="o", capsize=3, label=config)
+    ax.set_xticks(range(len(names)), [n.removeprefix("judge_") for n in names])
+    ax.set(ylabel="judged score (1-5)", ylim=(1, 5.2))
+    ax.legend(fontsize=8, ncol=min(4, len(order)))
+    ax.set_title(title or f"Judged aspect profile ({aspects['prompt_id'].nunique()} prompts per configuration)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/32_judge.ipynb 61
 _JUDGE_EXAMPLE = """examples:
   speechnb judge --input data/runs/default/responses.jsonl --output judged.jsonl
   speechnb judge --pairs head_to_head.jsonl --output verdicts.jsonl --rubric speech

@@ -37,10 +37,13 @@ PIPELINE = [
     Step("filter", "nbs/experiments/10_filter.ipynb", [], ["run:prompts.jsonl"], ["data/instructions_sample.jsonl"]),
     Step("generate", "nbs/experiments/20_generate.ipynb", ["filter"], ["run:responses.jsonl"], ["data/prompting_strategies.yaml"]),
     Step("analyze", "nbs/experiments/30_analyze.ipynb", ["generate"], ["run:metrics.csv"]),
+    Step("judge", "nbs/experiments/35_judge.ipynb", [], ["reports:tables/judge_accuracy.csv"],
+         ["data/judge_check.jsonl", "data/judge_rubrics.yaml"]),
     Step("reward", "nbs/experiments/40_reward.ipynb", ["generate", "analyze"], ["run:pairs.jsonl", "run:reward_model/config.json"]),
-    Step("dpo", "nbs/experiments/50_dpo.ipynb", ["reward", "generate", "analyze"], ["run:dpo_policy/config.json"]),
+    Step("dpo", "nbs/experiments/50_dpo.ipynb", ["reward", "generate", "analyze"], ["run:dpo_policy/config.json"],
+         ["data/judge_rubrics.yaml"]),
     Step("distill", "nbs/experiments/60_distill.ipynb", ["filter"], ["run:distill/checkpoint/final/meta.json"]),
-    Step("paper", "nbs/paper/90_paper.ipynb", ["filter", "generate", "analyze", "reward", "dpo", "distill"],
+    Step("paper", "nbs/paper/90_paper.ipynb", ["filter", "generate", "analyze", "judge", "reward", "dpo", "distill"],
          ["reports:tables/headline.csv"]),
 ]
 

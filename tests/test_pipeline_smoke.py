@@ -23,7 +23,7 @@ def test_smoke_pipeline_end_to_end(tmp_path):
     print(first, f"smoke pipeline: {time.time() - started:.0f} s")
     assert ": absent" not in first, first  # every step of the pipeline exists
     metrics = json.loads((reports / "metrics.json").read_text())
-    for section in ("filter", "generate", "analyze", "reward_model", "dpo", "distill"):
+    for section in ("filter", "generate", "analyze", "judge", "reward_model", "dpo", "distill"):
         assert section in metrics, f"no {section!r} numbers in metrics.json"
     figures = list((reports / "figures").glob("*.png"))
     assert figures and all((reports / "figures" / f"{f.stem}.pdf").is_file() for f in figures)
