@@ -1,4 +1,5 @@
 """Packaging for speechnb, read from settings.ini (the nbdev 2.x layout)."""
+
 from configparser import ConfigParser
 
 import setuptools

@@ -10,6 +10,7 @@ textstat per text.
 
 Last line: `RATIO analyze_vs_per_text <per-text seconds / analyze seconds>` (goal: >= 5 on 2 cores).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,13 +47,24 @@ def per_text(input_path: str, output_path: str) -> None:
         for line in handle:
             text = json.loads(line)["response"]
             if not text.split():
-                results.append(dict(words=0, flesch_reading_ease=None, dependency_depth=None, nonvocal=None, sentences=None))
+                results.append(
+                    dict(words=0, flesch_reading_ease=None, dependency_depth=None, nonvocal=None, sentences=None)
+                )
                 continue
             doc = nlp(text)
             depths = [depth(sent.root) for sent in doc.sents]
-            marks = sum(text.count(char) for char in "/\\{([-])}|*_^&%$#@~`") + sum(f"{k}." in text for k in range(1, 21))
-            results.append(dict(words=len(text.split()), flesch_reading_ease=textstat.flesch_reading_ease(text),
-                                dependency_depth=sum(depths) / len(depths), nonvocal=marks, sentences=len(depths)))
+            marks = sum(text.count(char) for char in "/\\{([-])}|*_^&%$#@~`") + sum(
+                f"{k}." in text for k in range(1, 21)
+            )
+            results.append(
+                dict(
+                    words=len(text.split()),
+                    flesch_reading_ease=textstat.flesch_reading_ease(text),
+                    dependency_depth=sum(depths) / len(depths),
+                    nonvocal=marks,
+                    sentences=len(depths),
+                )
+            )
     Path(output_path).write_text(json.dumps(results))
 
 
@@ -90,16 +102,32 @@ def main() -> None:
     count = 300 if args.quick else args.count
     texts = synthetic_responses(count, seed=2024)
     workdir = Path(tempfile.mkdtemp(prefix="bench-analyze-"))
-    write_jsonl(workdir / "responses.jsonl", [dict(id=i, prompt_id=f"p{i // 4}", config=f"c{i % 4}", response=text)
-                                              for i, text in enumerate(texts)])
-    print(f"{count} responses ({sum(not t.split() for t in texts)} empty, {sum(map(len, texts)):,} characters), "
-          f"{args.processes} worker processes")
+    write_jsonl(
+        workdir / "responses.jsonl",
+        [dict(id=i, prompt_id=f"p{i // 4}", config=f"c{i % 4}", response=text) for i, text in enumerate(texts)],
+    )
+    print(
+        f"{count} responses ({sum(not t.split() for t in texts)} empty, {sum(map(len, texts)):,} characters), "
+        f"{args.processes} worker processes"
+    )
 
     speechnb = Path(sys.executable).parent / "speechnb"
-    fast_seconds, fast_cpu = timed([str(speechnb), "analyze", "--input", str(workdir / "responses.jsonl"),
-                          "--output", str(workdir / "metrics.csv"), "--processes", str(args.processes)])
+    fast_seconds, fast_cpu = timed(
+        [
+            str(speechnb),
+            "analyze",
+            "--input",
+            str(workdir / "responses.jsonl"),
+            "--output",
+            str(workdir / "metrics.csv"),
+            "--processes",
+            str(args.processes),
+        ]
+    )
     print(f"speechnb analyze: {fast_seconds:.1f} s wall, {fast_cpu:.1f} s CPU")
-    slow_seconds, slow_cpu = timed([sys.executable, __file__, "--per-text", str(workdir / "responses.jsonl"), str(workdir / "oracle.json")])
+    slow_seconds, slow_cpu = timed(
+        [sys.executable, __file__, "--per-text", str(workdir / "responses.jsonl"), str(workdir / "oracle.json")]
+    )
     print(f"per-text:         {slow_seconds:.1f} s wall, {slow_cpu:.1f} s CPU")
 
     fast = pd.read_csv(workdir / "metrics.csv").to_dict("records")
@@ -108,8 +136,10 @@ def main() -> None:
     if len(fast) != len(slow) or mismatches:
         sys.exit(f"NUMBERS DIFFER: {len(fast)} vs {len(slow)} rows, first mismatches {mismatches[:5]}")
     print(f"identical numbers on all {count} responses ({', '.join(METRICS)})")
-    print(f"CPU-time ratio {slow_cpu / fast_cpu:.2f} (machine load average at the end: {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores; a loaded machine lowers the wall-clock ratio)")
+    print(
+        f"CPU-time ratio {slow_cpu / fast_cpu:.2f} (machine load average at the end: {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores; a loaded machine lowers the wall-clock ratio)"
+    )
     print(f"RATIO analyze_vs_per_text {slow_seconds / fast_seconds:.2f}")
 
 

@@ -5,6 +5,7 @@ tiny.en with cached frames, trainable adapter + projection, CE + KD + feature lo
 transcripts: once with batch 1, once with batch 8, each for the same number of samples after a warm-up step.
 Last line: `RATIO distill_batch8_vs_batch1 <value>` (goal >= 3 on 2 CPU cores).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,25 +32,39 @@ def main() -> None:
     llm, tokenizer = load_llm(dtype="float32")
     questions = composed_transcripts(n + 8, seed=7)
     # Targets of a realistic length (~30 tokens); their content does not change the cost.
-    rows = [dict(transcript=q, audio=str(spoken(q, "en-us", 160)),
-                 target=f"{q.rstrip('?.')} is a good question. Here is a short answer that a voice assistant could say aloud in a few seconds.")
-            for q in questions]
-    config = dict(llm="smollm2-135m-instruct", backbone=args.backbone,
-                  encoder=dict(method="pool", adapter_layers=1, output_rms=0.14),
-                  train=dict(lr=1e-3, eval_every=0, save_every=0, warmup_steps=0, schedule="constant"))
+    rows = [
+        dict(
+            transcript=q,
+            audio=str(spoken(q, "en-us", 160)),
+            target=f"{q.rstrip('?.')} is a good question. "
+            "Here is a short answer that a voice assistant could say aloud in a few seconds.",
+        )
+        for q in questions
+    ]
+    config = dict(
+        llm="smollm2-135m-instruct",
+        backbone=args.backbone,
+        encoder=dict(method="pool", adapter_layers=1, output_rms=0.14),
+        train=dict(lr=1e-3, eval_every=0, save_every=0, warmup_steps=0, schedule="constant"),
+    )
     results = {}
     for batch in (1, 8):
         with tempfile.TemporaryDirectory() as tmp:
             warm = dict(config, train=dict(config["train"], batch_size=batch, max_steps=1))
-            train_distill(warm, rows[:batch], [], tmp + "/warm", llm, tokenizer, progress=False)  # caches frames, warms up
+            train_distill(
+                warm, rows[:batch], [], tmp + "/warm", llm, tokenizer, progress=False
+            )  # caches frames, warms up
             run = dict(config, train=dict(config["train"], batch_size=batch, max_steps=n // batch, epochs=1))
             started = time.perf_counter()
-            summary = train_distill(run, rows[8:8 + n], [], tmp + "/run", llm, tokenizer, progress=False)
+            summary = train_distill(run, rows[8 : 8 + n], [], tmp + "/run", llm, tokenizer, progress=False)
             elapsed = time.perf_counter() - started
             results[batch] = summary["samples_per_s"]
-            print(f"batch {batch}: {summary['steps']} steps, {n} samples, loop {n / summary['samples_per_s']:.1f} s "
-                  f"(with setup {elapsed:.1f} s) -> {summary['samples_per_s']:.2f} samples/s "
-                  f"[{torch.get_num_threads()} threads, {'cuda' if torch.cuda.is_available() else 'cpu'}]", flush=True)
+            print(
+                f"batch {batch}: {summary['steps']} steps, {n} samples, loop {n / summary['samples_per_s']:.1f} s "
+                f"(with setup {elapsed:.1f} s) -> {summary['samples_per_s']:.2f} samples/s "
+                f"[{torch.get_num_threads()} threads, {'cuda' if torch.cuda.is_available() else 'cpu'}]",
+                flush=True,
+            )
     print(f"RATIO distill_batch8_vs_batch1 {results[8] / results[1]:.2f}")
 
 

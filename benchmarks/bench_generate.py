@@ -14,6 +14,7 @@ token, to transformers fp32 one at a time (the reference).
 Last line: `RATIO generate_ct2_vs_transformers_batched <value>`: tokens/s of the fastest CTranslate2 compute type
 whose greedy agreement is >= 90% (else the float32 one) over transformers batched (goal >= 2 on 2 idle cores).
 """
+
 import argparse
 import os
 import sys
@@ -26,8 +27,16 @@ from speechnb.core import content_hash, project_root, read_jsonl  # noqa: E402
 from speechnb.generation import CT2Backend, LocalBackend  # noqa: E402
 from speechnb.prompting import get_strategy  # noqa: E402
 
-FALLBACK = ["Why is the sky blue?", "How do I boil an egg?", "What should I cook tonight?", "How far away is the moon?",
-            "Who wrote Hamlet?", "Why do cats purr?", "How do bees make honey?", "What is a good name for a dog?"]
+FALLBACK = [
+    "Why is the sky blue?",
+    "How do I boil an egg?",
+    "What should I cook tonight?",
+    "How far away is the moon?",
+    "Who wrote Hamlet?",
+    "Why do cats purr?",
+    "How do bees make honey?",
+    "What is a good name for a dog?",
+]
 
 
 def load_prompts(count: int) -> list[str]:
@@ -38,14 +47,14 @@ def load_prompts(count: int) -> list[str]:
 
 
 def run(backend, groups, max_new_tokens, batch_size):
-    "Answers (in prompt order) and seconds for each strategy's prompts in batches, longest first, as a real run batches them."
+    "Answers (in prompt order) and seconds per strategy, batched longest first, as a real run batches them."
     answers = []
     started = time.perf_counter()
     for texts in groups:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         done = [None] * len(texts)
         for start in range(0, len(order), batch_size):
-            chunk = order[start:start + batch_size]
+            chunk = order[start : start + batch_size]
             for i, answer in zip(chunk, backend.generate([texts[i] for i in chunk], max_new_tokens)):
                 done[i] = answer
         answers += done
@@ -56,24 +65,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="16 prompts per strategy x 24 new tokens, batches of 8")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--prompts", type=int, default=48, help="prompts per strategy (several batches each, as in a real run)")
+    parser.add_argument(
+        "--prompts", type=int, default=48, help="prompts per strategy (several batches each, as in a real run)"
+    )
     parser.add_argument("--max-new-tokens", type=int, default=64)
     args = parser.parse_args()
     if args.quick:
         args.prompts, args.max_new_tokens, args.batch_size = 16, 24, 8
     reference = LocalBackend(device="cpu")
     import torch
+
     questions = load_prompts(args.prompts)
-    groups = [[reference.prepare(get_strategy(name), q, "", args.max_new_tokens)[0] for q in questions] for name in ("detailed", "icl")]
+    groups = [
+        [reference.prepare(get_strategy(name), q, "", args.max_new_tokens)[0] for q in questions]
+        for name in ("detailed", "icl")
+    ]
     texts = [t for group in groups for t in group]
     engines = {"ct2 float32": CT2Backend(reference.name, "float32"), "ct2 int8": CT2Backend(reference.name, "int8")}
-    print(f"model {reference.name}, {len(texts)} prompts (detailed + icl), {args.max_new_tokens} new tokens max, "
-          f"batch {args.batch_size}, greedy, torch threads {torch.get_num_threads()}, {os.cpu_count()} cores")
+    print(
+        f"model {reference.name}, {len(texts)} prompts (detailed + icl), {args.max_new_tokens} new tokens max, "
+        f"batch {args.batch_size}, greedy, torch threads {torch.get_num_threads()}, {os.cpu_count()} cores"
+    )
     for backend in (reference, *engines.values()):
         backend.generate(texts[:2], max_new_tokens=4)  # warm-up: first-call allocations are not part of any side
 
-    results = {"transformers one at a time": run(reference, groups, args.max_new_tokens, 1),
-               "transformers batched": run(reference, groups, args.max_new_tokens, args.batch_size)}
+    results = {
+        "transformers one at a time": run(reference, groups, args.max_new_tokens, 1),
+        "transformers batched": run(reference, groups, args.max_new_tokens, args.batch_size),
+    }
     for name, backend in engines.items():
         results[name] = run(backend, groups, args.max_new_tokens, args.batch_size)
     truth = [a["raw"] for a in results["transformers one at a time"][0]]
@@ -82,12 +101,20 @@ def main() -> int:
         tokens = sum(a["new_tokens"] for a in answers)
         speed[name] = tokens / seconds
         agreement[name] = sum(a["raw"] == t for a, t in zip(answers, truth)) / len(truth)
-        print(f"{name:28s} {tokens:6d} tokens in {seconds:7.1f} s = {speed[name]:7.1f} tokens/s, "
-              f"greedy agreement with transformers fp32 {agreement[name]:.0%}")
-    print(f"RATIO generate_batched_vs_sequential {speed['transformers batched'] / speed['transformers one at a time']:.2f}")
+        print(
+            f"{name:28s} {tokens:6d} tokens in {seconds:7.1f} s = {speed[name]:7.1f} tokens/s, "
+            f"greedy agreement with transformers fp32 {agreement[name]:.0%}"
+        )
+    print(
+        "RATIO generate_batched_vs_sequential "
+        f"{speed['transformers batched'] / speed['transformers one at a time']:.2f}"
+    )
     for name in engines:
-        print(f"RATIO generate_{name.replace(' ', '_')}_vs_transformers_batched {speed[name] / speed['transformers batched']:.2f} "
-              f"(agreement {agreement[name]:.0%})")
+        print(
+            f"RATIO generate_{name.replace(' ', '_')}_vs_transformers_batched "
+            f"{speed[name] / speed['transformers batched']:.2f} "
+            f"(agreement {agreement[name]:.0%})"
+        )
     agreeing = [name for name in engines if agreement[name] >= 0.9]
     best = max(agreeing, key=speed.get) if agreeing else "ct2 float32"
     print(f"chosen: {best} (fastest CTranslate2 compute type with >= 90% greedy agreement, else float32)")

@@ -7,11 +7,12 @@
 - Every notebook names the `python3` kernel (the venv's own kernel under `make lab` and papermill).
 - Editor metadata (jupytext's) is dropped.
 
-Usage: scripts/tidy_notebooks.py nbs/*.ipynb nbs/*/*.ipynb [--check]   (--check: report, change nothing, exit 1 if untidy)
+Usage: scripts/tidy_notebooks.py nbs/*.ipynb nbs/*/*.ipynb [--check]
+(--check: report, change nothing, exit 1 if untidy)
 """
+
 import ast
 import sys
-from pathlib import Path
 
 import nbformat
 
@@ -24,7 +25,7 @@ def split_cell(source: str):
     if "nbdev_export()" in source:  # nbdev never evaluates the export cell
         return None
     lines = source.splitlines()
-    directives = [l for l in lines if l.startswith("#|")]
+    directives = [line for line in lines if line.startswith("#|")]
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -40,7 +41,7 @@ def split_cell(source: str):
         import_lines.update(range(node.lineno - 1, node.end_lineno))
     kept_directives = [d for d in directives if d.split()[0:2] and " ".join(d.split()[:2]) in KEEP_DIRECTIVES]
     import_src = "\n".join(kept_directives + [lines[i] for i in sorted(import_lines)])
-    rest = "\n".join(l for i, l in enumerate(lines) if i not in import_lines).strip("\n")
+    rest = "\n".join(line for i, line in enumerate(lines) if i not in import_lines).strip("\n")
     return import_src, rest
 
 

@@ -4,7 +4,7 @@
 
 # %% auto 0
 __all__ = ['log', 'STRENGTHS', 'DEFAULT_REASONS', 'LOOPBACK_HOSTS', 'REASON_PATTERN', 'NAME_PATTERN', 'STUDY_PAIR_FIELDS',
-           'SPLITS', 'APP_NAME', 'SQLITE_MAGIC', 'STUDY_TABLES', 'SCHEMA', 'EXPORT_SCHEMA', 'EXPORT_PAIR_FIELDS',
+           'APP_NAME', 'SQLITE_MAGIC', 'STUDY_TABLES', 'SCHEMA', 'EXPORT_SCHEMA', 'EXPORT_PAIR_FIELDS',
            'EXPORT_PREFERENCE_FIELDS', 'EXPORT_JUDGEMENT_FIELDS', 'PAGE_TEMPLATES', 'STATIC', 'SCALE', 'COMMENT_LIMIT',
            'ANNOTATOR_COOKIE', 'OWNER_COOKIE', 'SECURITY_HEADERS', 'LOOPBACK_ADDRESSES', 'StudyConfig', 'load_study',
            'normalise_name', 'check_wav', 'load_study_pairs', 'check_study_db', 'AnnotationStore', 'create_study',
@@ -41,7 +41,7 @@ from typing import Literal
 from .config import add_config_arguments, apply_arguments, from_mapping, read_config, to_dict
 from .core import SpeechnbError, check_input_file, check_output_dir, check_output_file, content_hash
 from .core import current_umask, project_root, read_jsonl, write_jsonl
-from .preferences import prompt_split
+from .preferences import SPLITS, prompt_split
 
 # %% ../nbs/70_annotate.ipynb 4
 log = logging.getLogger("speechnb.annotate")
@@ -120,7 +120,6 @@ def normalise_name(name: str, # a name as typed by the study owner
 # %% ../nbs/70_annotate.ipynb 14
 STUDY_PAIR_FIELDS = ("pair_id", "prompt_id", "prompt", "response_a", "response_b", "prompt_audio", "audio_a", "audio_b",
                      "config_a", "config_b", "split", "expected")
-SPLITS = ("train", "validation", "test")
 
 def _field_text(row: dict, key: str, where: str, required: bool = False, limit: int = 100_000) -> str | None:
     "`row[key]` as text (ids may be integers), checked: present if required, non-empty, valid Unicode, not too long."
@@ -452,7 +451,8 @@ def is_owner(store: AnnotationStore, # the study database
     return bool(found and isinstance(token, str) and hmac.compare_digest(found[0]["value"], _token_hash(token)))
 
 # %% ../nbs/70_annotate.ipynb 34
-class UnknownAnnotator(SpeechnbError): "A name that was never invited to the study."
+class UnknownAnnotator(SpeechnbError):
+    "A name that was never invited to the study."
 
 class AnswerError(SpeechnbError):
     "A refused request about an item or an answer, with the HTTP status the web app returns for it."

@@ -32,6 +32,8 @@ DPO_DEFAULTS = dict(
     strategy="base",          # prompting strategy whose system prompt the pairs are rendered under
     beta=0.1,                 # DPO temperature (the Speechworthy setting)
     loss_type="sigmoid",      # TRL loss: "sigmoid" is the original DPO loss
+    sft_weight=0.0,           # weight of an added NLL loss on the chosen answer (RPO's lever against drifting off the answer); 0 = plain DPO
+    ld_alpha=None,            # LD-DPO: weight of the tokens beyond the shorter answer's length (None = plain DPO; <1 weakens the length signal)
     lora_r=16,                # LoRA rank; 0 trains every weight (full fine-tuning)
     lora_alpha=32,            # LoRA scale
     lora_dropout=0.0,         # LoRA dropout
@@ -70,6 +72,10 @@ def dpo_settings(config: dict | None = None, # overrides of `DPO_DEFAULTS`, e.g.
             raise SpeechnbError(f"{where}: {key!r} must be a whole number >= {0 if key == 'lora_r' else 1}, got {settings[key]!r}")
     if not isinstance(settings["drop_repetitive_chosen"], bool):
         raise SpeechnbError(f"{where}: 'drop_repetitive_chosen' must be true or false, got {settings['drop_repetitive_chosen']!r}")
+    if not isinstance(settings["sft_weight"], (int, float)) or settings["sft_weight"] < 0:
+        raise SpeechnbError(f"{where}: 'sft_weight' must be a number >= 0, got {settings['sft_weight']!r}")
+    if settings["ld_alpha"] is not None and (not isinstance(settings["ld_alpha"], (int, float)) or not 0 <= settings["ld_alpha"] <= 1):
+        raise SpeechnbError(f"{where}: 'ld_alpha' must be in [0, 1] or null, got {settings['ld_alpha']!r}")
     if not isinstance(settings["warmup_ratio"], (int, float)) or not 0 <= settings["warmup_ratio"] < 1:
         raise SpeechnbError(f"{where}: 'warmup_ratio' must be in [0, 1), got {settings['warmup_ratio']!r}")
     return settings
@@ -182,11 +188,17 @@ def training_key(settings: dict, # from `dpo_settings`
     return content_hash(settings, [(p["prompt"], p["chosen"], p["rejected"]) for p in pairs])
 
 # %% ../nbs/50_dpo.ipynb 19
+def _losses(settings: dict) -> dict:
+    "TRL's loss list: the preference loss, plus the NLL ('sft') term on the chosen answer when `sft_weight` > 0."
+    if not settings["sft_weight"]:
+        return dict(loss_type=[settings["loss_type"]])
+    return dict(loss_type=[settings["loss_type"], "sft"], loss_weights=[1.0, float(settings["sft_weight"])])
+
 def _dpo_config(settings: dict, checkpoint_dir: Path, device: str, progress: bool):
     from trl import DPOConfig
     on_gpu = device.startswith("cuda")
     return DPOConfig(
-        output_dir=str(checkpoint_dir), beta=settings["beta"], loss_type=[settings["loss_type"]],
+        output_dir=str(checkpoint_dir), beta=settings["beta"], **_losses(settings), ld_alpha=settings["ld_alpha"],
         max_length=settings["max_length"], truncation_mode="keep_start",
         per_device_train_batch_size=settings["batch_size"], gradient_accumulation_steps=settings["grad_accum"],
         num_train_epochs=settings["epochs"], max_steps=settings["max_steps"] or -1,

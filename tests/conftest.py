@@ -1,4 +1,5 @@
 """Shared pytest set-up: run from the repository root, offline, with a predictable model cache."""
+
 import os
 from pathlib import Path
 

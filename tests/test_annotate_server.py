@@ -204,9 +204,13 @@ def test_restart_right_after_kill_9_binds_and_keeps_every_acknowledged_answer(se
     server.kill()  # a crash, with both clients' keep-alive connections open
     for client in clients:
         client.close()  # our side closes too: the dead server's side is left in TIME_WAIT
-    export = server.folder / "after-crash.jsonl"   # export reads the crashed study (WAL and all) without changing it
-    done = subprocess.run([str(SPEECHNB), "annotate", "export", "--db", str(server.db), "--output", str(export),
-                           "--per-judgement"], capture_output=True, text=True, check=False)
+    export = server.folder / "after-crash.jsonl"  # export reads the crashed study (WAL and all) without changing it
+    done = subprocess.run(
+        [str(SPEECHNB), "annotate", "export", "--db", str(server.db), "--output", str(export), "--per-judgement"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0 and len(export.read_text().splitlines()) == 4, done.stderr
     plain = socket.socket()
     try:  # the condition the fix is for: a bind without SO_REUSEADDR is refused now

@@ -3,6 +3,7 @@
 Cells flagged `#| slow`, `#| gpu` or `#| hub` (settings.ini `tst_flags`) are skipped here; experiment
 and paper notebooks live in sub-folders and are exercised by their smoke profile instead.
 """
+
 import subprocess
 import sys
 from pathlib import Path
@@ -10,13 +11,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(p for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith(("_", ".")) and p.name != "index.ipynb")
+NOTEBOOKS = sorted(
+    p for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith(("_", ".")) and p.name != "index.ipynb"
+)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook(notebook):
     # A fresh process per notebook: notebooks cannot leak state into each other, as in a fresh kernel.
     nbdev_test = Path(sys.executable).parent / "nbdev_test"
-    done = subprocess.run([str(nbdev_test), "--path", str(notebook.relative_to(ROOT))], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(nbdev_test), "--path", str(notebook.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 0, f"{notebook.name} failed:\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}"

@@ -1,4 +1,5 @@
-"""The whole experiment pipeline runs under the `smoke` profile, writes its reports, and a second run skips everything."""
+"""The whole experiment pipeline runs under the `smoke` profile, writes its reports; a second run skips everything."""
+
 import json
 import subprocess
 import sys
@@ -10,8 +11,22 @@ SPEECHNB = str(Path(sys.executable).parent / "speechnb")
 
 
 def _reproduce(run_dir, reports_dir, *extra):
-    done = subprocess.run([SPEECHNB, "reproduce", "--profile", "smoke", "--run-dir", str(run_dir),
-                           "--reports-dir", str(reports_dir), *extra], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            SPEECHNB,
+            "reproduce",
+            "--profile",
+            "smoke",
+            "--run-dir",
+            str(run_dir),
+            "--reports-dir",
+            str(reports_dir),
+            *extra,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     return done.stdout
 
@@ -28,7 +43,10 @@ def test_smoke_pipeline_end_to_end(tmp_path):
     figures = list((reports / "figures").glob("*.png"))
     assert figures and all((reports / "figures" / f"{f.stem}.pdf").is_file() for f in figures)
     tables = list((reports / "tables").glob("*.csv"))
-    assert tables and all((reports / "tables" / f"{t.stem}.md").is_file() and (reports / "tables" / f"{t.stem}.tex").is_file() for t in tables)
+    assert tables and all(
+        (reports / "tables" / f"{t.stem}.md").is_file() and (reports / "tables" / f"{t.stem}.tex").is_file()
+        for t in tables
+    )
     manifest = json.loads((reports / "manifest.json").read_text())
     assert all(f"figures/{f.name}" in manifest for f in figures)
     assert (reports / "executed").is_dir() and (reports / "tables" / "headline.csv").is_file()
