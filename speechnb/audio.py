@@ -88,6 +88,8 @@ def load_audio(path: str | Path, # audio file (WAV, FLAC, OGG, ...)
     "Read an audio file as 16 kHz mono float32, converting channels, sample format and rate."
     import soundfile as sf
     path = Path(path)
+    if path.is_dir():
+        raise SpeechnbError(f"{path}: audio file is a directory, expected a file")
     if not path.is_file():
         raise SpeechnbError(f"{path}: audio file not found")
     try:

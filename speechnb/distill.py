@@ -6,12 +6,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import math
 import random
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,18 +20,18 @@ import torch
 from torch import nn
 
 from .audio import SAMPLE_RATE, load_audio
-from .core import SpeechnbError, atomic_write, content_hash, project_root, read_jsonl, update_metrics, write_jsonl, read_yaml
+from .core import SpeechnbError, check_input_file, check_output_dir, content_hash, project_root, read_yaml
 from .distill_data import chat_prompt, llm_fingerprint
 from .speech_encoder import SpeechEncoder, cached_frames, load_backbone, trainable_names
 
 # %% auto 0
-__all__ = ['log', 'SUMMARY_PROMPT', 'ChatLayout', 'chat_layout', 'Batch', 'assemble', 'scaled_layers', 'teacher_outputs',
-           'token_ctc_loss', 'response_nll', 'distill_losses', 'generate_from_prompts', 'response_perplexity',
-           'save_checkpoint', 'read_meta', 'build_encoder', 'load_checkpoint', 'LengthBucketSampler', 'train_distill',
-           'rouge_l', 'evaluate_distill', 'check_prompt_audio', 'ask', 'evaluate_summarization', 'default_checkpoint',
-           'load_config_file', 'prepare_rows', 'cli_distill', 'cli_ask']
+__all__ = ['log', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'ChatLayout', 'chat_layout', 'Batch', 'assemble', 'scaled_layers',
+           'teacher_outputs', 'token_ctc_loss', 'response_nll', 'distill_losses', 'generate_from_prompts',
+           'response_perplexity', 'save_checkpoint', 'read_meta', 'build_encoder', 'load_checkpoint',
+           'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill', 'check_prompt_audio', 'ask',
+           'evaluate_summarization', 'default_checkpoint', 'load_config_file', 'prepare_rows', 'cli_distill', 'cli_ask']
 
-# %% ../nbs/62_distill.ipynb 5
+# %% ../nbs/62_distill.ipynb 6
 @dataclass
 class ChatLayout:
     "Token ids of the chat template around the user's message."
@@ -107,7 +105,7 @@ def assemble(llm, # the frozen causal LM
                  _pad_stack(aligns, 0).to(device), _pad_stack([torch.ones(len(a), dtype=torch.long) for a in aligns], 0).to(device),
                  0 if left_pad else len(layout.prefix_ids))
 
-# %% ../nbs/62_distill.ipynb 9
+# %% ../nbs/62_distill.ipynb 10
 def scaled_layers(num_layers: int, # the LLM's decoder layers
                   paper_layers: tuple = (0, 5, 11, 17, 23), # indices in the paper's 24-layer model
                   paper_depth: int = 24,
@@ -208,7 +206,7 @@ def distill_losses(llm, # the frozen LLM
     total = weights.get("ce", 0) * ce + weights.get("kd", 0) * kd + weights.get("feat", 0) * feat
     return dict(loss=total.mean(), total=total, ce=ce, kd=kd, feat=feat)
 
-# %% ../nbs/62_distill.ipynb 24
+# %% ../nbs/62_distill.ipynb 25
 def generate_from_prompts(llm, tokenizer, layout: ChatLayout, # the frozen LLM, its tokenizer and chat layout
                           prompts: list[list], # per sample: str / embedding parts
                           max_new_tokens: int = 48, # response cap
@@ -236,14 +234,15 @@ def response_perplexity(llm, tokenizer, layout: ChatLayout, # the frozen LLM, it
             each += (nll / count.clamp(min=1)).exp().tolist()
     return math.exp(total / max(tokens, 1)), each
 
-# %% ../nbs/62_distill.ipynb 28
+# %% ../nbs/62_distill.ipynb 29
 def save_checkpoint(folder: str | Path, # checkpoint folder (replaced atomically)
                     encoder: SpeechEncoder, # the trained encoder
                     meta: dict, # llm, llm_fingerprint, backbone, encoder settings, step ...
                     training_state: dict | None = None, # optimizer / scheduler / step, for resuming
                    ) -> Path:
     "Write the trainable parameters, `meta.json` and (optionally) the training state, all or nothing."
-    import shutil, tempfile
+    import shutil
+    import tempfile
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
@@ -263,6 +262,8 @@ def save_checkpoint(folder: str | Path, # checkpoint folder (replaced atomically
 def read_meta(folder: str | Path) -> dict:
     "A checkpoint's `meta.json`, or a one-line error."
     path = Path(folder) / "meta.json"
+    if not Path(folder).exists():
+        raise SpeechnbError(f"{folder}: checkpoint not found")
     if not path.is_file():
         raise SpeechnbError(f"{folder}: not a speechnb distillation checkpoint (no meta.json)")
     return json.loads(path.read_text(encoding="utf-8"))
@@ -300,7 +301,7 @@ def load_checkpoint(folder: str | Path, # checkpoint folder
         p.requires_grad_(False)
     return encoder.to(llm.device).eval(), llm, tokenizer, meta
 
-# %% ../nbs/62_distill.ipynb 30
+# %% ../nbs/62_distill.ipynb 31
 log = logging.getLogger("speechnb.distill")
 
 def _rows_frames(encoder: SpeechEncoder, rows: list[dict], backbone_name: str) -> list[torch.Tensor]:
@@ -417,7 +418,8 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     plain = accelerator.unwrap_model(encoder)
     step, batches_done = 0, 0
     if state is not None:
-        optimizer.load_state_dict(state["optimizer"]); scheduler.load_state_dict(state["scheduler"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
         step, batches_done = state["step"], state["batches_done"]
         torch.set_rng_state(state["rng"])
     layers = settings.get("feature_layers") or scaled_layers(llm.config.num_hidden_layers)
@@ -480,7 +482,9 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
                 accelerator.backward(losses["loss"])
                 if accelerator.sync_gradients:
                     accelerator.clip_grad_norm_(params, settings.get("max_grad_norm", 1.0))
-                optimizer.step(); scheduler.step(); optimizer.zero_grad()
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
             batches_done += 1
             seen += len(indices)
             if not accelerator.sync_gradients:
@@ -509,7 +513,7 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     return dict(steps=step, history=history, checkpoint=str(final), samples_per_s=seen / max(time.time() - started, 1e-9),
                 val_ppl=validate() if validation_rows else None)
 
-# %% ../nbs/62_distill.ipynb 41
+# %% ../nbs/62_distill.ipynb 42
 def rouge_l(candidates: list[str], references: list[str]) -> list[float]:
     "ROUGE-L F1 of each candidate against its reference (rouge-score, stemmed)."
     from rouge_score import rouge_scorer
@@ -555,7 +559,7 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
             t.update(asr=h, cascade_answer=a)
     return {k: round(v, 4) for k, v in result.items()}, table
 
-# %% ../nbs/62_distill.ipynb 44
+# %% ../nbs/62_distill.ipynb 45
 def check_prompt_audio(path: str | Path, # WAV (or other) file
                        max_seconds: float = 60.0, # longest accepted prompt
                       ) -> np.ndarray:
@@ -581,7 +585,7 @@ def ask(encoder: SpeechEncoder | None, llm, tokenizer, # trained encoder (None f
         embeds = encoder.embed_audio(audio)
     return generate_from_prompts(llm, tokenizer, layout, [[text_before, embeds, text_after]], max_new_tokens)[0]
 
-# %% ../nbs/62_distill.ipynb 46
+# %% ../nbs/62_distill.ipynb 47
 SUMMARY_PROMPT = "Summarize the following in 3 sentences or less:"
 
 def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained encoder and frozen LLM
@@ -616,7 +620,7 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 48
+# %% ../nbs/62_distill.ipynb 49
 def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
                       ) -> Path:
     "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."
@@ -631,9 +635,19 @@ def default_checkpoint(metrics_file: str | Path | None = None, # default: report
         raise SpeechnbError(f"{path} names checkpoint {folder}, which does not exist (re-run 'make reproduce' or pass --checkpoint DIR)")
     return folder
 
+DISTILL_SECTIONS = ("llm", "backbone", "encoder", "data", "train", "eval", "run_dir")  # top-level keys of a distill.yaml
+
 def load_config_file(path: str | Path) -> dict:
-    "A distill config YAML as a dict (one-line errors)."
-    return read_yaml(path)
+    "A distill config YAML as a dict; a missing file or an unknown top-level key is a one-line error naming file and line."
+    from speechnb.config import yaml_key_lines
+    path = check_input_file(path, "distill config")
+    data = read_yaml(path)
+    unknown = [key for key in data if key not in DISTILL_SECTIONS]
+    if unknown:
+        line = yaml_key_lines(path.read_text(encoding="utf-8")).get((str(unknown[0]),))
+        raise SpeechnbError(f"{path}{f', line {line}' if line else ''}: {unknown[0]}: unknown section "
+                            f"(sections: {', '.join(DISTILL_SECTIONS)})")
+    return data
 
 def prepare_rows(config: dict, llm, tokenizer, run_dir: str | Path | None = None, progress: bool = True) -> dict[str, list[dict]]:
     "Build (or read from the cache) the distillation rows, grouped by split."
@@ -657,21 +671,26 @@ def cli_distill(argv: list[str]) -> int:
         if not args.config:
             raise SpeechnbError("distill train needs --config CFG.yaml")
         config = load_config_file(args.config)
+        output = args.output or config.get("train", {}).get("output_dir") or "data/runs/distill"
+        check_output_dir(output, "checkpoint folder")  # before the LLM loads
         from speechnb.models import load_llm
         llm, tokenizer = load_llm(config.get("llm", "smollm2-135m-instruct"), dtype="float32")
         rows = prepare_rows(config, llm, tokenizer, config.get("run_dir"))
-        output = args.output or config.get("train", {}).get("output_dir") or "data/runs/distill"
         summary = train_distill(config, rows["train"], rows["validation"], output, llm, tokenizer)
         print(json.dumps(dict(steps=summary["steps"], checkpoint=summary["checkpoint"], val_ppl=summary["val_ppl"])))
         return 0
     checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
+    read_meta(checkpoint)  # a missing or wrong checkpoint is reported before anything loads
+    if args.transcripts:
+        path = check_input_file(args.transcripts, "transcripts file")
+    elif args.config:
+        load_config_file(args.config)
+    else:
+        raise SpeechnbError("distill eval needs --transcripts FILE.txt or --config CFG.yaml")
     encoder, llm, tokenizer, meta = load_checkpoint(checkpoint)
     if args.transcripts:
         from speechnb.distill_data import greedy_targets, spoken
-        path = Path(args.transcripts)
-        if not path.is_file():
-            raise SpeechnbError(f"{path}: transcripts file not found")
-        lines = [l.strip() for l in path.read_text(encoding="utf-8", errors="replace").splitlines() if l.strip()]
+        lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
         if not lines:
             raise SpeechnbError(f"{path}: no transcripts (one per line expected)")
         targets = greedy_targets(llm, tokenizer, lines, args.max_new_tokens)
@@ -704,10 +723,15 @@ def cli_ask(argv: list[str]) -> int:
         print(ask(None, llm, tokenizer, None, args.text, max_new_tokens=args.max_new_tokens))
         return 0
     audio = check_prompt_audio(args.audio, args.max_seconds)
+    if args.llm:
+        from speechnb.models import resolve_llm_path
+        resolve_llm_path(args.llm)  # a wrong kind of model folder is refused before anything loads
+    checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
+    read_meta(checkpoint)
     llm = tokenizer = None
     if args.llm:
         from speechnb.models import load_llm
         llm, tokenizer = load_llm(args.llm)
-    encoder, llm, tokenizer, _ = load_checkpoint(Path(args.checkpoint) if args.checkpoint else default_checkpoint(), llm, tokenizer)
+    encoder, llm, tokenizer, _ = load_checkpoint(checkpoint, llm, tokenizer)
     print(ask(encoder, llm, tokenizer, audio, args.text, max_new_tokens=args.max_new_tokens))
     return 0

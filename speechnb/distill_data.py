@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import ENGLISH_VOICES, SAMPLE_RATE, load_audio, save_wav, speak
+from .audio import ENGLISH_VOICES, save_wav, speak
 from .core import SpeechnbError, append_jsonl, cache_dir, content_hash, project_root, read_jsonl
 
 # %% auto 0
@@ -20,7 +20,7 @@ __all__ = ['log', 'TOPICS', 'TEMPLATES', 'composed_transcripts', 'llm_fingerprin
            'self_instruct_transcripts', 'transcript_split', 'spoken', 'greedy_targets', 'gather_transcripts',
            'build_distill_rows', 'sample_passages', 'librispeech_rows']
 
-# %% ../nbs/61_distill_data.ipynb 5
+# %% ../nbs/61_distill_data.ipynb 6
 log = logging.getLogger("speechnb.distill_data")
 
 TOPICS = """the moon|the sun|volcanoes|rainbows|honey bees|elephants|penguins|dolphins|owls|sharks|the ocean|deserts
@@ -51,7 +51,7 @@ def composed_transcripts(n: int | None = None, # how many (None: all templates x
     random.Random(seed).shuffle(questions)
     return questions[:n] if n else questions
 
-# %% ../nbs/61_distill_data.ipynb 8
+# %% ../nbs/61_distill_data.ipynb 9
 def llm_fingerprint(model) -> str:
     "A short hash naming an LLM by its config and its token embeddings (checkpoints record it)."
     config = model.config
@@ -109,7 +109,7 @@ def self_instruct_transcripts(model, tokenizer, # the LLM writes its own questio
                 found.append(line)
     return found
 
-# %% ../nbs/61_distill_data.ipynb 13
+# %% ../nbs/61_distill_data.ipynb 14
 def transcript_split(transcript: str, # the text
                      test_fraction: float = 0.1, # share for test
                      validation_fraction: float = 0.05, # share for validation
@@ -120,7 +120,7 @@ def transcript_split(transcript: str, # the text
         return "test"
     return "validation" if bucket < test_fraction + validation_fraction else "train"
 
-# %% ../nbs/61_distill_data.ipynb 16
+# %% ../nbs/61_distill_data.ipynb 17
 def spoken(transcript: str, # what to say
            voice: str = "en-us", # eSpeak NG voice
            rate: int = 160, # words per minute
@@ -139,7 +139,7 @@ def spoken(transcript: str, # what to say
         save_wav(path, samples)
     return path
 
-# %% ../nbs/61_distill_data.ipynb 20
+# %% ../nbs/61_distill_data.ipynb 21
 def greedy_targets(model, tokenizer, # the frozen LLM
                    transcripts: list[str], # user messages
                    max_new_tokens: int = 48, # response cap
@@ -164,7 +164,7 @@ def greedy_targets(model, tokenizer, # the frozen LLM
         known.update({row["key"]: dict(response=row["response"], complete=row["complete"]) for row in rows})
     return {t: known[key(t)] for t in transcripts}
 
-# %% ../nbs/61_distill_data.ipynb 23
+# %% ../nbs/61_distill_data.ipynb 24
 def gather_transcripts(config: dict, # the `data` section of a distill config
                        model=None, tokenizer=None, # the LLM, for self-instruct questions
                        run_dir: str | Path | None = None, # where the filter step's prompts.jsonl may be
@@ -233,7 +233,7 @@ def build_distill_rows(config: dict, # the `data` section of a distill config
                              target_complete=targets[row["transcript"]]["complete"], source=row["source"]))
     return rows
 
-# %% ../nbs/61_distill_data.ipynb 26
+# %% ../nbs/61_distill_data.ipynb 27
 def sample_passages(path: str | Path = "data/instructions_sample.jsonl", # the prompt sample (JSONL with `context`)
                     n: int = 6, # how many
                     min_words: int = 40, # skip shorter contexts
@@ -244,7 +244,7 @@ def sample_passages(path: str | Path = "data/instructions_sample.jsonl", # the p
     contexts = dict.fromkeys(r["context"].strip() for r in read_jsonl(path) if r.get("context"))  # unique, in order
     return [c for c in contexts if min_words <= len(c.split()) <= max_words][:n]
 
-# %% ../nbs/61_distill_data.ipynb 29
+# %% ../nbs/61_distill_data.ipynb 30
 def librispeech_rows(split: str = "train.clean.100", # a LibriSpeech split name
                      limit: int | None = None, # at most this many utterances
                      max_seconds: float = 20.0, # skip longer clips (paper: <= 20 s)

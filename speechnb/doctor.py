@@ -9,7 +9,7 @@ import argparse
 import importlib.metadata
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .core import SpeechnbError
 

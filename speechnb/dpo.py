@@ -16,7 +16,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .core import SpeechnbError, atomic_write, content_hash, read_jsonl, read_yaml
+from .core import (SpeechnbError, check_input_file, check_output_dir, content_hash, project_root, read_jsonl,
+                           read_yaml)
 from .models import DEFAULT_LLM, default_device, load_llm
 
 # %% auto 0
@@ -140,7 +141,6 @@ def trainable_policy(name: str = DEFAULT_LLM, # embedded name, local folder or h
                      device: str | None = None, # "cpu", "cuda", ... (default: cuda if available)
                     ):
     "`load_llm` for training: right padding, train mode, and no stale GGUF quantization marker on dequantized weights."
-    import torch
     model, tokenizer = load_llm(name, device=device, padding_side="right")
     quant = getattr(model.config, "quantization_config", None)
     method = quant.get("quant_method") if isinstance(quant, dict) else getattr(quant, "quant_method", None)
@@ -260,7 +260,7 @@ def train_dpo(pairs: list[dict] | str | Path, # shared-schema pairs or a JSONL f
     log.info("DPO: %d steps on %d pairs in %.0f s -> %s", summary["steps"], len(train), seconds, output_dir)
     return summary | dict(model_dir=str(output_dir), cached=False)
 
-# %% ../nbs/50_dpo.ipynb 30
+# %% ../nbs/50_dpo.ipynb 31
 EVASIVE_PATTERNS = (r"\bI'?m sorry\b", r"\bI am sorry\b", r"\bI (?:cannot|can ?not|can't|can’t)\b", r"\bas an AI\b",
                     r"\bI'?m (?:not able|unable)\b", r"\bI am (?:not able|unable)\b", r"\bI don'?t (?:know|have (?:access|information))\b",
                     r"\blanguage model\b", r"\bI (?:won't|will not) (?:be able|answer)\b")
@@ -307,19 +307,22 @@ def collapse_report(rows: list[dict], # response rows with `prompt`, `response` 
                                   off_topic=("off_topic", "mean"), relevance=("relevance", "mean"))
     return table.reset_index()
 
-# %% ../nbs/50_dpo.ipynb 34
+# %% ../nbs/50_dpo.ipynb 35
 def _profile_settings(profile: str | None, config_file: str | None) -> dict:
-    if config_file:
-        path = Path(config_file)
-        data = read_yaml(path)
-    elif profile:
-        from speechnb.reporting import load_config
-        data = load_config(profile, "dpo")
-    else:
+    "The `train:` section of a dpo.yaml (the profile's or `config_file`), its keys checked with the file and line named."
+    if not (config_file or profile):
         return {}
-    if not isinstance(data, dict) or not isinstance(data.get("train", {}), dict):
-        raise SpeechnbError(f"{config_file or f'configs/{profile}/dpo.yaml'}: expected a 'train' mapping of DPO settings")
-    return data.get("train") or {}
+    path = check_input_file(config_file, "config file") if config_file else project_root() / "configs" / profile / "dpo.yaml"
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("train"), dict):
+        raise SpeechnbError(f"{path}: no 'train' mapping of DPO settings (is this a dpo.yaml?)")
+    unknown = [key for key in data["train"] if key not in DPO_DEFAULTS]
+    if unknown:
+        from speechnb.config import yaml_key_lines
+        line = yaml_key_lines(path.read_text(encoding="utf-8")).get(("train", str(unknown[0])))
+        raise SpeechnbError(f"{path}{f', line {line}' if line else ''}: train.{unknown[0]}: unknown setting "
+                            f"(settings: {', '.join(DPO_DEFAULTS)})")
+    return data["train"]
 
 def cli_dpo(argv: list[str], # command-line words after `speechnb dpo`
            ) -> int:
@@ -344,13 +347,18 @@ def cli_dpo(argv: list[str], # command-line words after `speechnb dpo`
     check.add_argument("--min-words", type=int, default=3, help="answers with fewer words count as short (default 3)")
     args = parser.parse_args(argv)
     if args.action == "check":
-        rows = read_jsonl(args.responses, required=("prompt", "response"))
+        rows = read_jsonl(check_input_file(args.responses, "responses file"), required=("prompt", "response"))
+        if not rows:
+            raise SpeechnbError(f"{args.responses}: no responses to check")
         print(collapse_report(rows, min_words=args.min_words).to_string(index=False, float_format="%.3f"))
         return 0
     settings = _profile_settings(args.profile, args.config)
     overrides = dict(model=args.model, max_steps=args.max_steps, max_pairs=args.max_pairs, max_length=args.max_length,
                      lora_r=args.lora_r, beta=args.beta)
     settings.update({k: v for k, v in overrides.items() if v is not None})
+    dpo_settings(settings, args.config or (f"configs/{args.profile}/dpo.yaml" if args.profile else "dpo flags"))
+    check_input_file(args.pairs, "pairs file")
+    check_output_dir(args.output, "policy folder")  # every input and the output checked before the policy loads
     summary = train_dpo(args.pairs, args.output, settings, resume=not args.no_resume, device=args.device)
     print(f"{summary['model_dir']}: {'already trained' if summary['cached'] else 'trained'} "
           f"({summary['steps']} steps on {summary['pairs']} pairs, loss {summary['first_loss']} -> {summary['last_loss']})")

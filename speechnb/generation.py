@@ -256,7 +256,7 @@ def existing_ids(path: str | Path, # an output JSONL file, possibly missing or c
             if not isinstance(row, dict) or "id" not in row:
                 raise ValueError("no id")
         except ValueError:
-            if any(l.strip() for l in lines[number:]):
+            if any(line.strip() for line in lines[number:]):
                 raise SpeechnbError(f"{path}, line {number}: malformed row in an existing output (fix or delete the file)") from None
             log.warning("%s, line %d: dropping a half-written last row from an interrupted run", path, number)
             write_jsonl(path, rows)

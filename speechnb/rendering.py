@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audio import ENGLISH_VOICES, SAMPLE_RATE, save_wav, speak
-from .core import SpeechnbError, content_hash, ensure_writable_dir, project_root, read_jsonl, write_jsonl
+from .audio import save_wav, speak
+from .core import (SpeechnbError, check_input_file, check_output_file, content_hash, ensure_writable_dir, project_root,
+                           read_jsonl, write_jsonl)
+from .generation import GenerateConfig
+from .models import DEFAULT_LLM
+
 
 # %% auto 0
 __all__ = ['log', 'DEFAULT_VOICES', 'DEFAULT_RATE', 'speech_dir', 'render_speech', 'choose_voice', 'output_fields', 'speak_rows',
            'GenerateStepConfig', 'cli_speak']
 
-# %% ../nbs/22_rendering.ipynb 5
+# %% ../nbs/22_rendering.ipynb 6
 log = logging.getLogger("speechnb.rendering")
 
 DEFAULT_VOICES = ["en-us", "en-gb", "en-us+f3", "en-gb-x-rp", "en-us+f2", "en-gb-scotland"]  # clear, varied English voices
@@ -42,7 +47,7 @@ def render_speech(text: str, # what to say
     info = sf.info(path)
     return path, round(info.frames / info.samplerate, 3)
 
-# %% ../nbs/22_rendering.ipynb 9
+# %% ../nbs/22_rendering.ipynb 10
 def choose_voice(key: str, # what decides the voice, e.g. the prompt id
                  voices: list[str] = DEFAULT_VOICES, # voices to choose from
                 ) -> str:
@@ -82,11 +87,6 @@ def speak_rows(rows: list[dict], # rows holding a text field
         log.warning("%d row(s) had an empty %r: no audio, speaking_seconds = 0", empty, field)
     return out
 
-# %% ../nbs/22_rendering.ipynb 12
-from dataclasses import dataclass, field
-from .generation import GenerateConfig
-from .models import DEFAULT_LLM
-
 # %% ../nbs/22_rendering.ipynb 13
 @dataclass
 class GenerateStepConfig:
@@ -114,6 +114,14 @@ class GenerateStepConfig:
         return dataclasses.replace(self.generation, model=model)
 
 # %% ../nbs/22_rendering.ipynb 17
+def _check_text_field(rows: list[dict], field: str, where: str) -> None:
+    "Refuse, naming the line, a row whose `field` is not text (null is spoken as silence)."
+    if not rows:
+        raise SpeechnbError(f"{where}: no rows to speak")
+    for number, row in enumerate(rows, start=1):
+        if row[field] is not None and not isinstance(row[field], str):
+            raise SpeechnbError(f"{where}, line {number}: field {field!r} must be text, got {type(row[field]).__name__}")
+
 def cli_speak(argv: list[str], # command-line words after `speechnb speak`
              ) -> int:
     "`speechnb speak`: render a JSONL text field to 16 kHz speech and add audio paths and speaking seconds."
@@ -127,10 +135,14 @@ def cli_speak(argv: list[str], # command-line words after `speechnb speak`
     args = parser.parse_args(argv)
     if not 80 <= args.rate <= 450:
         raise SpeechnbError(f"--rate {args.rate}: eSpeak NG speaks between 80 and 450 words per minute")
-    rows = read_jsonl(args.input, required=[args.field])
+    source = check_input_file(args.input, "input file")
+    rows = read_jsonl(source, required=[args.field])
+    _check_text_field(rows, args.field, str(source))
+    if args.output:  # checked before the WAV folder is made
+        check_output_file(args.output, "output file")
     folder = speech_dir(args.outdir)
-    output = Path(args.output) if args.output else folder / Path(args.input).name
-    if output.resolve() == Path(args.input).resolve():
+    output = check_output_file(Path(args.output) if args.output else folder / source.name, "output file")
+    if output.resolve() == source.resolve():
         log.info("updating %s in place", output)
     spoken = speak_rows(rows, args.field, args.voice, args.rate, folder)
     write_jsonl(output, spoken)

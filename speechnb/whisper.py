@@ -138,15 +138,18 @@ def whisper_state_dict(variables: CTranslate2Variables, # from `read_ctranslate2
     def put(name, array): state[name] = torch.from_numpy(np.asarray(array, dtype=np.float32).copy())
     def linear(target, source):
         put(f"{target}.weight", variables[f"{source}/weight"])
-        if f"{source}/bias" in variables: put(f"{target}.bias", variables[f"{source}/bias"])
+        if f"{source}/bias" in variables:
+            put(f"{target}.bias", variables[f"{source}/bias"])
     def norm(target, source):
-        put(f"{target}.weight", variables[f"{source}/gamma"]); put(f"{target}.bias", variables[f"{source}/beta"])
+        put(f"{target}.weight", variables[f"{source}/gamma"])
+        put(f"{target}.bias", variables[f"{source}/beta"])
     def qkv(target, weights, biases):  # q, k, v slices; k has no bias in Whisper
         if np.abs(biases[1]).max() != 0:
             raise SpeechnbError(f"CTranslate2 Whisper model has a non-zero key bias in {target}")
         for proj, weight, bias in zip("qkv", weights, biases):
             put(f"{target}.{proj}_proj.weight", weight)
-            if proj != "k": put(f"{target}.{proj}_proj.bias", bias)
+            if proj != "k":
+                put(f"{target}.{proj}_proj.bias", bias)
     def layers(side):
         return range(_count_layers(variables, side))
 
@@ -394,7 +397,8 @@ def encoder_frame_rate(encoder_or_name=DEFAULT_SPEECH_ENCODER, # an encoder modu
     from transformers import AutoConfig
     config = getattr(encoder_or_name, "config", None)
     if config is None:
-        try: config = AutoConfig.from_pretrained(resolve_speech_model_path(encoder_or_name))
+        try:
+            config = AutoConfig.from_pretrained(resolve_speech_model_path(encoder_or_name))
         except (OSError, ValueError) as exc:
             raise SpeechnbError(f"could not read the config of {encoder_or_name!r}: {_one_line(exc)}") from None
     if config.model_type == "whisper":

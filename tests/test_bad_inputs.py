@@ -1,0 +1,681 @@
+"""Every bad input to the `speechnb` command line gets one clear error line, exit status 2, and nothing written.
+
+One row per case: the command's words, the files it finds in a scratch folder, the words its error must
+contain, and the paths it must not write. For every case the test checks that the command exits with 2
+(speechnb's status for bad input), prints no traceback and one meaningful error line at most (argparse's
+usage block and two log lines aside), names what is wrong, and leaves the scratch folder exactly as it was
+(no output, no partial output, a pre-existing output unchanged).
+
+`SPEECHNB_CACHE` points below a regular file, so a command that gets as far as loading a model fails at once
+with a cache error instead of converting, generating or training: a missing up-front check then shows as a
+wrong message in a fraction of a second or two, never as a long run.
+"""
+
+import hashlib
+import io
+import math
+import os
+import re
+import sqlite3
+import struct
+import subprocess
+import sys
+import wave
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEECHNB = str(Path(sys.executable).parent / "speechnb")
+TIMEOUT = 180  # seconds per command; a bad input should fail in a few
+
+DIR = "<a folder>"  # a `files` value: make a folder, not a file
+
+
+def _wav(seconds: float = 0.5, rate: int = 16000) -> bytes:
+    "A short 440 Hz tone as 16-bit mono WAV."
+    frames = b"".join(
+        struct.pack("<h", int(9000 * math.sin(2 * math.pi * 440 * n / rate))) for n in range(int(seconds * rate))
+    )
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+    return buffer.getvalue()
+
+
+def _study_db(path: Path) -> None:
+    "An empty annotation study database (the app's own schema)."
+    from speechnb.annotate import SCHEMA
+
+    con = sqlite3.connect(path)
+    con.executescript(SCHEMA)
+    con.execute("INSERT INTO meta (key, value) VALUES ('app', 'speechnb annotate')")
+    con.commit()
+    con.close()
+
+
+PROMPTS = '{"id": "p1", "instruction": "What colour is the sky?", "split": "train"}\n'
+RESPONSES = (
+    '{"id": "r1", "prompt_id": "p1", "prompt": "What colour is the sky?", "response": "It is blue.", '
+    '"strategy": "detailed", "config": "detailed"}\n'
+    '{"id": "r2", "prompt_id": "p1", "prompt": "What colour is the sky?", "response": "**Blue** (see 1) and 2)).", '
+    '"strategy": "base", "config": "base"}\n'
+)
+PAIRS = (
+    '{"prompt": "What colour is the sky?", "chosen": "It is blue.", "rejected": "**Blue** (see 1) and 2)).", '
+    '"split": "train"}\n'
+)
+JUDGE_PAIRS = '{"prompt": "What colour is the sky?", "response_a": "It is blue.", "response_b": "**Blue**."}\n'
+METRICS = "prompt_id,config,words\np1,base,3\np1,detailed,5\np2,base,4\np2,detailed,2\n"
+MALFORMED = (  # line 3 is cut short
+    '{"prompt": "a", "response": "b", "instruction": "c"}\n'
+    '{"prompt": "d", "response": "e", "instruction": "f"}\n'
+    '{"prompt": "g", \n'
+)
+REWARD_LIKE = {"scorer": DIR, "scorer/speechnb_reward.json": "{}\n", "scorer/config.json": "{}\n"}
+
+GENERATE = ["generate", "--prompts", "{tmp}/prompts.jsonl"]
+SPEAK = ["speak", "--outdir", "{tmp}/wavs"]
+COMPARE = ["compare", "--input", "{tmp}/metrics.csv", "--score", "words"]
+REWARD_SCORE = ["reward", "score", "--model", "{tmp}/scorer"]
+DPO = ["dpo", "train", "--device", "cpu", "--max-steps", "1", "--max-pairs", "1"]
+DISTILL_TRAIN = ["distill", "train", "--config", "configs/smoke/distill.yaml"]
+EXPORT = ["annotate", "export", "--db", "{tmp}/study.sqlite"]
+
+Case = namedtuple("Case", "id argv files expect absent env", defaults=((), None))
+# argv: words after `speechnb`; {tmp} is the scratch folder, {ro} a read-only folder, {cache} a writable cache.
+# files: path in the scratch folder -> text, bytes, DIR, or a function that makes the file.
+# expect: words the error line must contain (case-insensitive); a tuple means any one of its words.
+# absent: paths in the scratch folder the command must not create (the whole folder is also compared before/after).
+
+
+def _outputs(
+    name: str,
+    argv: list,
+    files: dict,
+    flag: str = "--output",
+    ext: str = ".jsonl",
+    folder: bool = False,
+    after: tuple = (),
+) -> list:
+    "Three bad values of a command's output `flag`: in a read-only folder, below a file, an existing folder (or file)."
+    out = f"out{ext}"
+    cases = [
+        Case(
+            f"{name}-output-in-read-only-folder",
+            [*argv, flag, "{ro}/" + out, *after],
+            files,
+            [out, ("writable", "read-only", "permission")],
+        ),
+        Case(
+            f"{name}-output-parent-is-a-file",
+            [*argv, flag, "{tmp}/plainfile/" + out, *after],
+            {**files, "plainfile": "a file, not a folder\n"},
+            ["plainfile", ("is a file", "not a folder", "not a directory")],
+        ),
+    ]
+    if folder:
+        cases.append(
+            Case(
+                f"{name}-output-is-an-existing-file",
+                [*argv, flag, "{tmp}/taken", *after],
+                {**files, "taken": "keep me\n"},
+                ["taken", ("is a file", "not a folder", "expected a folder")],
+            )
+        )
+    else:
+        cases.append(
+            Case(
+                f"{name}-output-is-an-existing-folder",
+                [*argv, flag, "{tmp}/outdir", *after],
+                {**files, "outdir": DIR},
+                ["outdir", ("directory", "folder")],
+            )
+        )
+    return cases
+
+
+def _inputs(
+    name: str,
+    argv: list,
+    flag: str,
+    after: list,
+    files: dict,
+    ext: str = ".jsonl",
+    absent: tuple = ("out.jsonl",),
+    empty_words: tuple = ("empty", "nothing", "no rows"),
+) -> list:
+    "The three bad inputs of a command reading `flag`: missing, a folder, an empty (0-byte) file."
+    return [
+        Case(
+            f"{name}-missing",
+            [*argv, flag, f"{{tmp}}/missing{ext}", *after],
+            files,
+            [f"missing{ext}", ("not found", "does not exist", "no such")],
+            absent,
+        ),
+        Case(
+            f"{name}-is-a-folder",
+            [*argv, flag, f"{{tmp}}/indir{ext}", *after],
+            {**files, f"indir{ext}": DIR},
+            [f"indir{ext}", ("directory", "folder")],
+            absent,
+        ),
+        Case(
+            f"{name}-empty",
+            [*argv, flag, f"{{tmp}}/blank{ext}", *after],
+            {**files, f"blank{ext}": ""},
+            [f"blank{ext}", empty_words],
+            absent,
+        ),
+    ]
+
+
+OUT = ["--output", "{tmp}/out.jsonl"]
+CASES = [
+    # --- outputs that cannot be written -------------------------------------------------------------
+    *_outputs("filter", ["filter"], {}),
+    Case(
+        "filter-stats-file-is-a-folder",
+        ["filter", "--output", "{tmp}/kept.jsonl"],
+        {"kept.stats.json": DIR},
+        ["kept.stats.json", ("directory", "folder")],
+        ["kept.jsonl"],
+    ),
+    *_outputs("generate", GENERATE, {"prompts.jsonl": PROMPTS}),
+    *_outputs("speak", [*SPEAK, "--input", "{tmp}/responses.jsonl"], {"responses.jsonl": RESPONSES}),
+    Case(
+        "speak-outdir-is-a-file",
+        ["speak", "--input", "{tmp}/responses.jsonl", "--outdir", "{tmp}/wavs", *OUT],
+        {"responses.jsonl": RESPONSES, "wavs": "a file\n"},
+        ["wavs"],
+        ["out.jsonl"],
+    ),
+    *_outputs("analyze", ["analyze", "--input", "{tmp}/responses.jsonl"], {"responses.jsonl": RESPONSES}, ext=".csv"),
+    *_outputs("compare", COMPARE, {"metrics.csv": METRICS}, ext=".csv"),
+    *_outputs(
+        "pairs-build", ["pairs", "build", "--responses", "{tmp}/responses.jsonl"], {"responses.jsonl": RESPONSES}
+    ),
+    *_outputs("pairs-convert", ["pairs", "convert", "--input", "{tmp}/pairs.jsonl"], {"pairs.jsonl": PAIRS}),
+    *_outputs("reward-train", ["reward", "train", "--pairs", "{tmp}/pairs.jsonl"], {"pairs.jsonl": PAIRS}, folder=True),
+    *_outputs(
+        "reward-score",
+        [*REWARD_SCORE, "--input", "{tmp}/responses.jsonl"],
+        {"responses.jsonl": RESPONSES, "scorer": DIR},
+    ),
+    *_outputs("dpo-train", [*DPO, "--pairs", "{tmp}/pairs.jsonl"], {"pairs.jsonl": PAIRS}, folder=True),
+    *_outputs("distill-train", DISTILL_TRAIN, {}, folder=True),
+    *_outputs("judge", ["judge", "--input", "{tmp}/answers.jsonl"], {"answers.jsonl": RESPONSES}),
+    *_outputs("annotate-export", EXPORT, {"study.sqlite": _study_db}),
+    # --- inputs that are missing, folders or empty ----------------------------------------------------
+    *_inputs("filter-input", ["filter"], "--input", OUT, {}),
+    *_inputs("generate-prompts", ["generate"], "--prompts", OUT, {}),
+    *_inputs("speak-input", SPEAK, "--input", OUT, {}, absent=("out.jsonl", "wavs")),
+    *_inputs("analyze-input", ["analyze"], "--input", ["--output", "{tmp}/out.csv"], {}, absent=("out.csv",)),
+    *_inputs(
+        "compare-input",
+        ["compare", "--score", "words"],
+        "--input",
+        ["--output", "{tmp}/out.csv"],
+        {},
+        ext=".csv",
+        absent=("out.csv",),
+    ),
+    *_inputs("judge-input", ["judge"], "--input", OUT, {}),
+    *_inputs("judge-pairs", ["judge"], "--pairs", OUT, {}),
+    *_inputs("pairs-build-responses", ["pairs", "build"], "--responses", OUT, {}),
+    *_inputs("pairs-stats-input", ["pairs", "stats"], "--input", [], {}),
+    *_inputs(
+        "reward-train-pairs", ["reward", "train"], "--pairs", ["--output", "{tmp}/rm-out"], {}, absent=("rm-out",)
+    ),
+    *_inputs("reward-score-input", REWARD_SCORE, "--input", OUT, {"scorer": DIR}),
+    *_inputs("dpo-check-responses", ["dpo", "check"], "--responses", [], {}),
+    *_inputs("annotate-export-db", ["annotate", "export"], "--db", OUT, {}, ext=".sqlite"),
+    *_inputs(  # a 0-byte WAV may also be called unreadable audio
+        "ask-audio", ["ask", "--checkpoint", "{tmp}/nope"], "--audio", [], {}, ".wav", (), ("empty", "readable audio")
+    ),
+    Case(
+        "dpo-train-pairs-empty",
+        [*DPO, "--pairs", "{tmp}/blank.jsonl", "--output", "{tmp}/policy"],
+        {"blank.jsonl": ""},
+        ["blank.jsonl", ("empty", "no usable", "nothing")],
+        ["policy"],
+    ),
+    # --- malformed JSONL: the error names the file and the line -----------------------------------------
+    Case(
+        "generate-prompts-malformed-line-3",
+        [*GENERATE, *OUT],
+        {"prompts.jsonl": MALFORMED},
+        ["prompts.jsonl", "line 3"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "speak-input-malformed-line-3",
+        [*SPEAK, "--input", "{tmp}/bad.jsonl", *OUT],
+        {"bad.jsonl": MALFORMED},
+        ["bad.jsonl", "line 3"],
+        ["out.jsonl", "wavs"],
+    ),
+    Case(
+        "analyze-input-malformed-line-3",
+        ["analyze", "--input", "{tmp}/bad.jsonl", "--output", "{tmp}/out.csv"],
+        {"bad.jsonl": MALFORMED},
+        ["bad.jsonl", "line 3"],
+        ["out.csv"],
+    ),
+    Case(
+        "judge-input-malformed-line-3",
+        ["judge", "--input", "{tmp}/bad.jsonl", *OUT],
+        {"bad.jsonl": MALFORMED},
+        ["bad.jsonl", "line 3"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "pairs-build-malformed-line-3",
+        ["pairs", "build", "--responses", "{tmp}/bad.jsonl", *OUT],
+        {"bad.jsonl": MALFORMED},
+        ["bad.jsonl", "line 3"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "reward-score-malformed-line-3",
+        [*REWARD_SCORE, "--input", "{tmp}/bad.jsonl", *OUT],
+        {"bad.jsonl": MALFORMED, "scorer": DIR},
+        ["bad.jsonl", "line 3"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "dpo-check-malformed-line-3",
+        ["dpo", "check", "--responses", "{tmp}/bad.jsonl"],
+        {"bad.jsonl": MALFORMED},
+        ["bad.jsonl", "line 3"],
+    ),
+    Case(
+        "generate-malformed-prompts-keep-existing-output",
+        [*GENERATE, "--output", "{tmp}/answers.jsonl"],
+        {"prompts.jsonl": MALFORMED, "answers.jsonl": '{"id": "old", "response": "kept"}\n'},
+        ["prompts.jsonl", "line 3"],
+    ),
+    # --- a row without a required field: the error names the field ----------------------------------
+    Case(
+        "generate-prompt-without-instruction",
+        [*GENERATE, *OUT],
+        {"prompts.jsonl": PROMPTS + '{"id": "p2", "context": "no instruction here"}\n'},
+        ["prompts.jsonl", "line 2", "instruction"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "speak-row-without-response",
+        [*SPEAK, "--input", "{tmp}/rows.jsonl", *OUT],
+        {"rows.jsonl": '{"prompt": "hi"}\n'},
+        ["rows.jsonl", "line 1", "response"],
+        ["out.jsonl", "wavs"],
+    ),
+    Case(
+        "judge-row-without-prompt",
+        ["judge", "--input", "{tmp}/rows.jsonl", *OUT],
+        {"rows.jsonl": '{"response": "It is blue."}\n'},
+        ["rows.jsonl", "line 1", "prompt"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "judge-pairs-row-without-response-b",
+        ["judge", "--pairs", "{tmp}/rows.jsonl", *OUT],
+        {"rows.jsonl": '{"prompt": "Sky?", "response_a": "Blue."}\n'},
+        ["rows.jsonl", "line 1", "response_b"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "pairs-build-row-without-response",
+        ["pairs", "build", "--responses", "{tmp}/rows.jsonl", *OUT],
+        {"rows.jsonl": '{"prompt": "Sky?", "strategy": "base"}\n'},
+        ["rows.jsonl", "line 1", "response"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "reward-score-row-without-prompt",
+        [*REWARD_SCORE, "--input", "{tmp}/rows.jsonl", *OUT],
+        {"rows.jsonl": '{"response": "Blue."}\n', "scorer": DIR},
+        ["rows.jsonl", "line 1", "prompt"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "compare-score-column-missing",
+        ["compare", "--input", "{tmp}/metrics.csv", "--score", "nosuch"],
+        {"metrics.csv": METRICS},
+        ["metrics.csv", "nosuch"],
+    ),
+    # --- a field of the wrong type -----------------------------------------------------------------------
+    Case(
+        "generate-instruction-is-a-number",
+        [*GENERATE, *OUT],
+        {"prompts.jsonl": '{"id": "p1", "instruction": 42}\n'},
+        ["prompts.jsonl", "line 1", "instruction"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "speak-response-is-a-number",
+        [*SPEAK, "--input", "{tmp}/rows.jsonl", *OUT],
+        {"rows.jsonl": '{"prompt": "Sky?", "response": 42}\n'},
+        ["rows.jsonl", "line 1", "response"],
+        ["out.jsonl", "wavs"],
+    ),
+    Case(
+        "judge-response-is-a-number",
+        ["judge", "--input", "{tmp}/rows.jsonl", *OUT],
+        {"rows.jsonl": '{"prompt": "Sky?", "response": 42}\n'},
+        ["rows.jsonl", "line 1", "response"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "analyze-response-is-a-number",
+        ["analyze", "--input", "{tmp}/rows.jsonl", "--output", "{tmp}/out.csv"],
+        {"rows.jsonl": '{"prompt": "Sky?", "response": 42}\n'},
+        ["rows.jsonl", "line 1", "response"],
+        ["out.csv"],
+    ),
+    Case(
+        "compare-score-column-holds-text",
+        [*COMPARE, "--output", "{tmp}/out.csv"],
+        {"metrics.csv": METRICS.replace("p1,detailed,5", "p1,detailed,many")},
+        ["metrics.csv", "words", "many"],
+        ["out.csv"],
+    ),
+    # --- the wrong kind of file or folder ------------------------------------------------------------------
+    Case(
+        "dpo-train-config-of-the-reward-step",
+        [*DPO, "--pairs", "{tmp}/pairs.jsonl", "--output", "{tmp}/policy", "--config", "configs/default/reward.yaml"],
+        {"pairs.jsonl": PAIRS},
+        ["reward.yaml"],
+        ["policy"],
+    ),
+    Case(
+        "generate-model-is-a-reward-model",
+        [*GENERATE, *OUT, "--model", "{tmp}/scorer"],
+        {"prompts.jsonl": PROMPTS, **REWARD_LIKE},
+        ["scorer", "reward model"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "generate-model-not-found",
+        [*GENERATE, *OUT, "--model", "{tmp}/nope"],
+        {"prompts.jsonl": PROMPTS},
+        ["nope", "not found"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "generate-unknown-strategy",
+        [*GENERATE, *OUT, "--strategies", "nosuch"],
+        {"prompts.jsonl": PROMPTS},
+        ["nosuch", "strateg"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "dpo-train-model-is-a-reward-model",
+        [*DPO, "--pairs", "{tmp}/pairs.jsonl", "--output", "{tmp}/policy", "--model", "{tmp}/scorer"],
+        {"pairs.jsonl": PAIRS, **REWARD_LIKE},
+        ["scorer", "reward model"],
+        ["policy"],
+    ),
+    Case(
+        "dpo-train-model-not-found",
+        [*DPO, "--pairs", "{tmp}/pairs.jsonl", "--output", "{tmp}/policy", "--model", "{tmp}/nope"],
+        {"pairs.jsonl": PAIRS},
+        ["nope", "not found"],
+        ["policy"],
+    ),
+    Case(
+        "judge-model-not-found",
+        ["judge", "--input", "{tmp}/answers.jsonl", *OUT, "--model", "{tmp}/nope"],
+        {"answers.jsonl": RESPONSES},
+        ["nope", "not found"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "ask-llm-is-a-reward-model",
+        ["ask", "--audio", "{tmp}/voice.wav", "--checkpoint", "{tmp}/nope", "--llm", "{tmp}/scorer"],
+        {"voice.wav": _wav(), **REWARD_LIKE},
+        ["scorer", "reward model"],
+    ),
+    Case(
+        "distill-eval-checkpoint-not-found",
+        ["distill", "eval", "--checkpoint", "{tmp}/nope", "--transcripts", "{tmp}/lines.txt"],
+        {"lines.txt": "hello there\n"},
+        ["nope", "not found"],
+    ),
+    Case(
+        "ask-checkpoint-not-found",
+        ["ask", "--audio", "{tmp}/voice.wav", "--checkpoint", "{tmp}/nope"],
+        {"voice.wav": _wav()},
+        ["nope", "not found"],
+    ),
+    Case(
+        "reward-score-model-not-found",
+        [*REWARD_SCORE[:-1], "{tmp}/nope", "--input", "{tmp}/responses.jsonl", *OUT],
+        {"responses.jsonl": RESPONSES},
+        ["nope", "not found"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "annotate-export-db-is-not-a-study",
+        [*EXPORT, *OUT],
+        {"study.sqlite": "not a database\n"},
+        ["study.sqlite", "sqlite"],
+        ["out.jsonl"],
+    ),
+    # --- judge settings ---------------------------------------------------------------------------------------
+    Case(
+        "judge-unknown-rubric",
+        ["judge", "--input", "{tmp}/answers.jsonl", *OUT, "--rubric", "nosuch"],
+        {"answers.jsonl": RESPONSES},
+        ["nosuch", "rubric"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "judge-unknown-backend",
+        ["judge", "--input", "{tmp}/answers.jsonl", *OUT, "--backend", "nosuch"],
+        {"answers.jsonl": RESPONSES},
+        ["--backend", "nosuch"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "judge-openai-server-unreachable",
+        ["judge", "--input", "{tmp}/answers.jsonl", *OUT, "--backend", "openai", "--model", "some-model"],
+        {"answers.jsonl": RESPONSES},
+        ["127.0.0.1:9"],
+        ["out.jsonl"],
+        {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "not-a-key", "SPEECHNB_CACHE": "{cache}"},
+    ),
+    # --- annotation export ----------------------------------------------------------------------------------
+    Case(
+        "annotate-export-min-check-rate-out-of-range",
+        [*EXPORT, "--output", "{tmp}/export.jsonl", "--min-check-rate", "5"],
+        {"study.sqlite": _study_db, "export.jsonl": '{"old": "export"}\n'},
+        [("--min-check-rate", "min_check_rate"), "5"],
+    ),
+    # --- audio -------------------------------------------------------------------------------------------------
+    Case(
+        "ask-audio-not-a-wav",
+        ["ask", "--audio", "{tmp}/notes.wav", "--checkpoint", "{tmp}/nope"],
+        {"notes.wav": "these are words, not sound\n"},
+        ["notes.wav", ("audio", "wav")],
+    ),
+    # --- YAML --config files: unknown keys and wrong types name the file, the line and the key ---------------------
+    Case(
+        "generate-config-unknown-key",
+        [*GENERATE, *OUT, "--config", "{tmp}/bad.yaml"],
+        {"prompts.jsonl": PROMPTS, "bad.yaml": "# settings\nmax_new_tokens: 32\nbogus_key: 1\n"},
+        ["bad.yaml", "line 3", "bogus_key"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "generate-config-wrong-type",
+        [*GENERATE, *OUT, "--config", "{tmp}/bad.yaml"],
+        {"prompts.jsonl": PROMPTS, "bad.yaml": "seed: 1\nmax_new_tokens: lots\n"},
+        ["bad.yaml", "line 2", "max_new_tokens"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "generate-config-malformed-yaml",
+        [*GENERATE, *OUT, "--config", "{tmp}/bad.yaml"],
+        {"prompts.jsonl": PROMPTS, "bad.yaml": "seed: 1\nstrategies: [base\n"},
+        ["bad.yaml", "line"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "filter-config-unknown-key",
+        ["filter", *OUT, "--config", "{tmp}/bad.yaml"],
+        {"bad.yaml": "rules: better\nbogus_key: 1\n"},
+        ["bad.yaml", "line 2", "bogus_key"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "judge-config-wrong-type",
+        ["judge", "--input", "{tmp}/answers.jsonl", *OUT, "--config", "{tmp}/bad.yaml"],
+        {"answers.jsonl": RESPONSES, "bad.yaml": "rubric: speech\nbatch_size: eight\n"},
+        ["bad.yaml", "line 2", "batch_size"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "reward-train-config-unknown-nested-key",
+        ["reward", "train", "--pairs", "{tmp}/pairs.jsonl", "--output", "{tmp}/rm-out", "--config", "{tmp}/bad.yaml"],
+        {"pairs.jsonl": PAIRS, "bad.yaml": "model:\n  pooling: last\n  bogus_key: 1\n"},
+        ["bad.yaml", "line 3", "bogus_key"],
+        ["rm-out"],
+    ),
+    Case(
+        "reward-train-config-wrong-type",
+        ["reward", "train", "--pairs", "{tmp}/pairs.jsonl", "--output", "{tmp}/rm-out", "--config", "{tmp}/bad.yaml"],
+        {"pairs.jsonl": PAIRS, "bad.yaml": "training:\n  batch_size: many\n"},
+        ["bad.yaml", "line 2", "batch_size"],
+        ["rm-out"],
+    ),
+    Case(
+        "dpo-train-config-unknown-key",
+        [*DPO, "--pairs", "{tmp}/pairs.jsonl", "--output", "{tmp}/policy", "--config", "{tmp}/bad.yaml"],
+        {"pairs.jsonl": PAIRS, "bad.yaml": "train:\n  beta: 0.1\n  bogus_key: 1\n"},
+        ["bad.yaml", "line 3", "bogus_key"],
+        ["policy"],
+    ),
+    Case(
+        "distill-train-config-unknown-key",
+        ["distill", "train", "--config", "{tmp}/bad.yaml", "--output", "{tmp}/enc"],
+        {"bad.yaml": "llm: smollm2-135m-instruct\nbogus_key: 1\n"},
+        ["bad.yaml", "line 2", "bogus_key"],
+        ["enc"],
+    ),
+    Case("unknown-command", ["nosuch"], {}, ["nosuch"]),
+]
+
+
+def _snapshot(folder: Path) -> dict:
+    "Every path under `folder` with its kind and, for files, a hash of the content."
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        key = str(path.relative_to(folder))
+        if path.is_symlink():
+            found[key] = "link"
+        elif path.is_dir():
+            found[key] = "folder"
+        else:
+            found[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+PROGRESS = re.compile(r"\[\d+:\d+(<[^,\]]*)?, [^\]]*/s\]")  # a tqdm bar: "[00:01<00:02, 3.4row/s]"
+
+
+def _meaningful_lines(output: str) -> list[str]:
+    "Non-empty output lines, without progress bars and argparse's usage block ('usage:' and its indented lines)."
+    lines, in_usage = [], False
+    for line in output.splitlines():
+        if not line.strip() or PROGRESS.search(line):
+            continue
+        if line.startswith("usage:"):
+            in_usage = True
+            continue
+        if in_usage and line.startswith(" "):
+            continue
+        in_usage = False
+        lines.append(line)
+    return lines
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    "An unwritable folder: chmod 555 for a normal user; for root, whom chmod does not stop, a read-only mount."
+    if os.geteuid() != 0:
+        folder = tmp_path / "work" / "ro"
+        folder.mkdir(parents=True)
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    for candidate in (Path("/proc/sys"), Path("/sys")):
+        if candidate.is_dir() and not os.access(candidate, os.W_OK):
+            yield candidate
+            return
+    pytest.skip(
+        "running as root and no read-only mount found: the output-parent-is-a-file cases cover unwritable outputs"
+    )
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+def test_bad_input_is_answered(case, tmp_path, request):
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    blocker = tmp_path / "no-cache-here"  # a file: SPEECHNB_CACHE below it cannot be created
+    blocker.write_text("not a folder\n")
+    cache = tmp_path / "cache"
+    places = {"tmp": str(work), "cache": str(cache), "ro": "/nonexistent-read-only"}
+    if any("{ro}" in word for word in case.argv):
+        places["ro"] = str(request.getfixturevalue("read_only_folder"))
+    for name, content in case.files.items():
+        path = work / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content is DIR:
+            path.mkdir(exist_ok=True)
+        elif callable(content):
+            content(path)
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    argv = [word.format(**places) for word in case.argv]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.lower().endswith("_proxy") and not k.startswith(("OPENAI_", "SPEECHNB_"))
+    }
+    env.update(
+        HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_DATASETS_OFFLINE="1", SPEECHNB_CACHE=str(blocker / "cache")
+    )
+    env.update({k: v.format(**places) for k, v in (case.env or {}).items()})
+    before = _snapshot(work)
+
+    try:
+        done = subprocess.run([SPEECHNB, *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"speechnb {' '.join(argv)}: still running after {TIMEOUT} s")
+    output = done.stdout + done.stderr
+    shown = f"speechnb {' '.join(argv)}\nexit {done.returncode}\n{output[-3000:]}"
+
+    assert "Traceback" not in output, shown
+    assert done.returncode == 2, shown
+    lines = _meaningful_lines(output)
+    errors = [line for line in lines if "error:" in line]
+    assert len(errors) == 1 and len(lines) <= 3 and len(output) < 4000, f"not one short error line:\n{shown}"
+    for expected in case.expect:
+        options = expected if isinstance(expected, tuple) else (expected,)
+        assert any(word.lower() in errors[0].lower() for word in options), (
+            f"{' or '.join(map(repr, options))} not in the error:\n{shown}"
+        )
+    for name in case.absent:
+        assert not (work / name).exists() or name in before, f"{name} was written:\n{shown}"
+    after = _snapshot(work)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"the scratch folder changed ({', '.join(changed[:5])}):\n{shown}"
