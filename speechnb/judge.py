@@ -463,15 +463,17 @@ def _pair_outcome(a_first: dict, a_second: dict, tie_margin: float) -> dict:
 def position_bias(judged: list[dict], # output of `judge_pairs`
                  ) -> dict:
     "The rating bonus of the answer shown first (0 = no bias), how often it is rated higher, how often the orders disagree."
-    if not judged:
-        return dict(first_shown_bonus=float("nan"), first_shown_rated_higher=float("nan"), orders_disagree=float("nan"), pairs=0)
-    first = [j["judge"]["margin_a_first"] for j in judged]     # shown first minus shown second, order 1
-    second = [-j["judge"]["margin_a_second"] for j in judged]  # the same, order 2 (response_b shown first)
+    complete = [j for j in judged if not (math.isnan(j["judge"]["margin_a_first"]) or math.isnan(j["judge"]["margin_a_second"]))]
+    if not complete:  # a verdict the judge did not finish (no rating for one answer) has no position to measure
+        return dict(first_shown_bonus=float("nan"), first_shown_rated_higher=float("nan"), orders_disagree=float("nan"),
+                    pairs=0, incomplete=len(judged))
+    first = [j["judge"]["margin_a_first"] for j in complete]     # shown first minus shown second, order 1
+    second = [-j["judge"]["margin_a_second"] for j in complete]  # the same, order 2 (response_b shown first)
     bonus = first + second
-    disagree = sum((a > 0) != (b > 0) for a, b in zip(first, (-x for x in second))) / len(judged)
+    disagree = sum((a > 0) != (b > 0) for a, b in zip(first, (-x for x in second))) / len(complete)
     return dict(first_shown_bonus=round(sum(bonus) / len(bonus), 4),
                 first_shown_rated_higher=round(sum(b > 0 for b in bonus) / len(bonus), 4),
-                orders_disagree=round(disagree, 4), pairs=len(judged))
+                orders_disagree=round(disagree, 4), pairs=len(complete), incomplete=len(judged) - len(complete))
 
 # %% ../nbs/32_judge.ipynb 34
 CHECK_FIELDS = ("id", "kind", "split", "prompt", "good", "bad")
