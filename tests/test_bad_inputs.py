@@ -33,10 +33,10 @@ TIMEOUT = 180  # seconds per command; a bad input should fail in a few
 DIR = "<a folder>"  # a `files` value: make a folder, not a file
 
 
-def _wav(seconds: float = 0.5, rate: int = 16000) -> bytes:
+def _wav(seconds: float = 0.5, rate: int = 16000, amplitude: int = 9000) -> bytes:
     "A short 440 Hz tone as 16-bit mono WAV."
     frames = b"".join(
-        struct.pack("<h", int(9000 * math.sin(2 * math.pi * 440 * n / rate))) for n in range(int(seconds * rate))
+        struct.pack("<h", int(amplitude * math.sin(2 * math.pi * 440 * n / rate))) for n in range(int(seconds * rate))
     )
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
@@ -503,6 +503,31 @@ CASES = [
         ["ask", "--audio", "{tmp}/notes.wav", "--checkpoint", "{tmp}/nope"],
         {"notes.wav": "these are words, not sound\n"},
         ["notes.wav", ("audio", "wav")],
+    ),
+    Case(
+        "ask-audio-too-long",
+        ["ask", "--audio", "{tmp}/long.wav", "--checkpoint", "{tmp}/nope", "--max-seconds", "2"],
+        {"long.wav": _wav(3.0)},
+        ["long.wav", ("more than", "too long")],
+    ),
+    Case(
+        "ask-audio-too-short",
+        ["ask", "--audio", "{tmp}/blip.wav", "--checkpoint", "{tmp}/nope"],
+        {"blip.wav": _wav(0.05)},
+        ["blip.wav", ("shorter", "empty")],
+    ),
+    Case(
+        "ask-audio-silent",
+        ["ask", "--audio", "{tmp}/quiet.wav", "--checkpoint", "{tmp}/nope"],
+        {"quiet.wav": _wav(0.5, amplitude=0)},
+        ["quiet.wav", "silent"],
+    ),
+    Case(
+        "compare-one-configuration",
+        [*COMPARE, "--output", "{tmp}/out.csv"],
+        {"metrics.csv": "prompt_id,config,words\np1,base,3\np2,base,4\n"},
+        ["metrics.csv", ("one configuration", "two configurations", "at least two")],
+        ["out.csv"],
     ),
     # --- YAML --config files: unknown keys and wrong types name the file, the line and the key ---------------------
     Case(
