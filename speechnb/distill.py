@@ -29,7 +29,8 @@ __all__ = ['log', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'ChatLayout', 'chat_layo
            'teacher_outputs', 'token_ctc_loss', 'response_nll', 'distill_losses', 'generate_from_prompts',
            'response_perplexity', 'save_checkpoint', 'read_meta', 'build_encoder', 'load_checkpoint',
            'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill', 'check_prompt_audio', 'ask',
-           'evaluate_summarization', 'default_checkpoint', 'load_config_file', 'prepare_rows', 'cli_distill', 'cli_ask']
+           'evaluate_summarization', 'default_checkpoint', 'load_config_file', 'prepare_rows', 'read_transcripts',
+           'cli_distill', 'cli_ask']
 
 # %% ../nbs/62_distill.ipynb 6
 @dataclass
@@ -655,6 +656,21 @@ def prepare_rows(config: dict, llm, tokenizer, run_dir: str | Path | None = None
     rows = build_distill_rows(config.get("data", {}), llm, tokenizer, run_dir, progress=progress)
     return {s: [r for r in rows if r["split"] == s] for s in ("train", "validation", "test")}
 
+def read_transcripts(path: str | Path) -> list[str]:
+    "Non-empty lines of a UTF-8 transcripts file; text that is not UTF-8 is refused with its line named, never replaced."
+    path = check_input_file(path, "transcripts file")
+    lines = []
+    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise SpeechnbError(f"{path}, line {number}: not UTF-8 text") from None
+        if text:
+            lines.append(text)
+    if not lines:
+        raise SpeechnbError(f"{path}: no transcripts (one per line expected)")
+    return lines
+
 def cli_distill(argv: list[str]) -> int:
     "speechnb distill train|eval: train the speech encoder or evaluate it."
     parser = argparse.ArgumentParser(prog="speechnb distill", description="Distil an audio encoder into a frozen LLM.")
@@ -682,7 +698,7 @@ def cli_distill(argv: list[str]) -> int:
     checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
     read_meta(checkpoint)  # a missing or wrong checkpoint is reported before anything loads
     if args.transcripts:
-        path = check_input_file(args.transcripts, "transcripts file")
+        lines = read_transcripts(args.transcripts)
     elif args.config:
         load_config_file(args.config)
     else:
@@ -690,9 +706,6 @@ def cli_distill(argv: list[str]) -> int:
     encoder, llm, tokenizer, meta = load_checkpoint(checkpoint)
     if args.transcripts:
         from speechnb.distill_data import greedy_targets, spoken
-        lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-        if not lines:
-            raise SpeechnbError(f"{path}: no transcripts (one per line expected)")
         targets = greedy_targets(llm, tokenizer, lines, args.max_new_tokens)
         rows = [dict(transcript=t, target=targets[t]["response"], target_complete=targets[t]["complete"],
                      audio=str(spoken(t, args.voice, 160))) for t in lines]

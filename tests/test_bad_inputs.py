@@ -505,6 +505,12 @@ CASES = [
         ["notes.wav", ("audio", "wav")],
     ),
     Case(
+        "distill-eval-transcripts-not-utf8",
+        ["distill", "eval", "--checkpoint", "{tmp}/ckpt", "--transcripts", "{tmp}/lines.txt"],
+        {"ckpt": DIR, "ckpt/meta.json": "{}\n", "lines.txt": b"hello there\ncaf\xe9 au lait\n"},
+        ["lines.txt", "line 2", "utf-8"],
+    ),
+    Case(
         "ask-audio-too-long",
         ["ask", "--audio", "{tmp}/long.wav", "--checkpoint", "{tmp}/nope", "--max-seconds", "2"],
         {"long.wav": _wav(3.0)},
