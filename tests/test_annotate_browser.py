@@ -109,9 +109,11 @@ def _answers(db):
 
 
 def _wait(driver, condition, seconds=20):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds).until(condition)
+    # the page replaces its card after each answer: an element found just before that goes stale; look again
+    return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def _by(how, what):
