@@ -43,9 +43,18 @@ nav.site a{color:#fff;text-decoration:none;font-weight:500}
 nav.site a.brand{font-size:1.15rem;font-weight:700;margin-right:1rem}
 nav.site input{margin-left:auto;padding:.25rem .5rem;border-radius:4px;border:0;min-width:14rem}
 #search-results{max-width:1000px;margin:0 auto;padding:0 1.2rem} #search-results li{margin:.3rem 0}
-main.page{max-width:1000px;margin:1.5rem auto;padding:0 1.2rem}
+div.layout{display:grid;grid-template-columns:15rem minmax(0,1fr) 13rem;gap:1.5rem;max-width:1400px;margin:0 auto}
+aside.sidebar,aside.contents{position:sticky;top:0;align-self:start;max-height:100vh;overflow-y:auto}
+aside.sidebar,aside.contents{padding:1rem 0;font-size:.9rem;overflow-x:hidden;overflow-wrap:anywhere}
+aside.sidebar{padding-left:1rem} aside h4{margin:.8rem 0 .3rem;color:#57606a;font-size:.8rem;text-transform:uppercase}
+aside ul{list-style:none;padding:0;margin:0} aside li{margin:.15rem 0} aside a{color:#1f3b57;text-decoration:none}
+aside a.current{font-weight:700} aside.contents li.h3{padding-left:.8rem}
+main.page{min-width:0;margin:1.5rem 0;padding:0 .5rem}
+@media (max-width:1000px){div.layout{grid-template-columns:minmax(0,1fr)} aside.sidebar,aside.contents{display:none}}
+.table-wrap{overflow-x:auto;max-width:100%} .output{overflow-x:auto}
 pre,code{background:#f6f8fa;border-radius:4px;font-size:.92em} pre{padding:.7rem;overflow:auto}
-table{border-collapse:collapse;margin:.6rem 0} td,th{border:1px solid #d0d7de;padding:.25rem .55rem;vertical-align:top}
+table{border-collapse:collapse;margin:.6rem 0}
+td{overflow-wrap:break-word} td,th{border:1px solid #d0d7de;padding:.25rem .55rem;vertical-align:top}
 .lead{font-size:1.1rem;color:#57606a} .cell{margin:.8rem 0} .output{margin:.3rem 0 .9rem 1rem}
 .output pre{background:#fff;border-left:3px solid #d0d7de} .output img{max-width:100%}
 .error pre{border-left-color:#cf222e}
@@ -91,15 +100,60 @@ def nav(prefix: str = "") -> str:
     return f'<nav class="site"><a class="brand" href="{prefix}index.html">speechnb</a>{items}{search}</nav>'
 
 
-def page(title: str, body: str, prefix: str = "") -> str:
+# The sidebar groups the library notebooks by the architecture their numbers encode.
+SECTIONS = (
+    ("Foundations", range(0, 10)),
+    ("Speechworthy answers", range(10, 60)),
+    ("Prompting with audio", range(60, 70)),
+    ("Listening studies and pipeline", range(70, 100)),
+)
+
+
+def sidebar(current: str = "", prefix: str = "") -> str:
+    "The left column: every library notebook page, grouped by research line; the current page in bold."
+    parts = []
+    for heading, numbers in SECTIONS:
+        links = []
+        for path in library_notebooks(None):
+            number, _, stem = path.stem.partition("_")
+            if number.isdigit() and int(number) in numbers:
+                mark = " class='current'" if current == f"{stem}.html" else ""
+                links.append(f"<li><a{mark} href='{prefix}{stem}.html'>{html.escape(stem.replace('_', ' '))}</a></li>")
+        parts.append(f"<h4>{heading}</h4><ul>{''.join(links)}</ul>")
+    return f"<aside class='sidebar' aria-label='Notebooks'>{''.join(parts)}</aside>"
+
+
+def with_anchors(body: str) -> tuple[str, str]:
+    "Give every h2/h3 an id and return (body, the 'On this page' list linking to them)."
+    entries, seen = [], set()
+
+    def anchor(match):
+        level, attrs, inner = match.group(1), match.group(2), match.group(3)
+        found = re.search(r"id=['\"]([^'\"]+)", attrs)
+        ident = found.group(1) if found else re.sub(r"[^a-z0-9]+", "-", plain_text(inner).lower()).strip("-") or "part"
+        while ident in seen:
+            ident += "-"
+        seen.add(ident)
+        label = html.escape(plain_text(inner).rstrip("¶ "))  # mistune's heading permalink sign stays in the page
+        entries.append(f"<li class='h{level}'><a href='#{ident}'>{label}</a></li>")
+        return f"<h{level}{attrs if found else attrs + f' id={chr(39)}{ident}{chr(39)}'}>{inner}</h{level}>"
+
+    body = re.sub(r"<h([23])([^>]*)>(.*?)</h\1>", anchor, body, flags=re.S)
+    contents = f"<aside class='contents' aria-label='On this page'><h4>On this page</h4><ul>{''.join(entries)}</ul>"
+    return body, (contents + "</aside>" if entries else "<aside class='contents'></aside>")
+
+
+def page(title: str, body: str, prefix: str = "", current: str = "") -> str:
     scripts = (
         f"<script src='{prefix}search_index.js'></script><script>const SEARCH_PREFIX = '{prefix}';{SEARCH_JS}</script>"
     )
+    wrapped = re.sub(r"(<table\b.*?</table>)", r"<div class='table-wrap'>\1</div>", body, flags=re.S)
+    body, contents = with_anchors(wrapped)
     return (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} – speechnb</title>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style>"
         f"{highlight_css()}{scripts}</head><body>{nav(prefix)}<div id='search-results'></div>"
-        f"<main class='page'>{body}</main></body></html>"
+        f"<div class='layout'>{sidebar(current, prefix)}<main class='page'>{body}</main>{contents}</div></body></html>"
     )
 
 
@@ -178,10 +232,12 @@ def execute(path: Path, use_cache: bool = True):
         if cell.cell_type == "code" and flags & set(directives(cell.source)):
             cell.metadata.setdefault("tags", []).append("skip-execution")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # the kernel's debugger warning, once per notebook
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     NotebookClient(
         nb,
         kernel_name="python3",
+        extra_arguments=["--log-level=ERROR"],  # not the kernel's transport warning once per notebook
         timeout=1200,
         skip_cells_with_tag="skip-execution",
         resources={"metadata": {"path": str(path.parent)}},
@@ -226,6 +282,12 @@ def symbol_doc(module, name: str) -> str:
 
     obj = getattr(module, name)
     rendered = show_doc(obj, title_level=3)._repr_markdown_()
+    # nbdev's show_doc cannot find line numbers in generated modules (it writes "#LNone"): use inspect's
+    try:
+        line = f"#L{inspect.getsourcelines(obj)[1]}"
+    except (OSError, TypeError):
+        line = ""
+    rendered = rendered.replace("#LNone", line)
     return f"<div class='sym' id='{html.escape(name.lower())}'>{markdown(rendered)}</div>"
 
 
@@ -289,7 +351,8 @@ def render_notebook(nb, target: Path, fallback: str, prefix: str = "") -> dict:
     )
     head = f"<h1>{html.escape(title)}</h1>" + (f"<p class='lead'>{markdown(description)}</p>" if description else "")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(page(title, head + body, prefix), encoding="utf-8")
+    current = target.name if not prefix else ""
+    target.write_text(page(title, head + body, prefix, current), encoding="utf-8")
     return dict(title=title, description=description, text=plain_text(body)[:20000])
 
 
@@ -400,9 +463,17 @@ def notebook_pages(out: Path, only: list[str] | None, use_cache: bool) -> tuple[
     "The library notebooks (executed) and the executed experiments of the last `make reproduce`, as pages."
     import nbformat
 
-    library = []
-    for path in library_notebooks(only):
-        print(f"executing {path.name}", file=sys.stderr, flush=True)
+    library, paths = [], library_notebooks(only)
+    cold = [p for p in paths if not use_cache or not (CACHE / f"{p.stem}.{cache_key(p)}.ipynb").is_file()]
+    if cold:
+        print(
+            f"{len(cold)} of {len(paths)} notebooks to execute (the rest are cached in _proc/docs/); a cold build of "
+            "all of them takes about 10 minutes on 2 CPU cores",
+            file=sys.stderr,
+            flush=True,
+        )
+    for path in paths:
+        print(f"{'executing' if path in cold else 'cached   '} {path.name}", file=sys.stderr, flush=True)
         href = f"{path.stem.split('_', 1)[-1]}.html"
         library.append({**render_notebook(execute(path, use_cache), out / href, path.stem), "url": href})
     experiments = []

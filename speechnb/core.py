@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -265,6 +266,16 @@ def _deep_merge(base: dict, update: dict) -> dict:
             base[key] = value
     return base
 
+def _finite_or_none(value):
+    # JSON has no NaN or infinity: a missing measurement is written as null, so every JSON reader can load the file
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(item) for item in value]
+    return value
+
 def update_metrics(update: dict, # nested values to merge, e.g. {"filter": {"sample_size": 300}}
                    path: str | Path | None = None, # metrics file (default: reports/metrics.json)
                   ) -> dict:
@@ -276,8 +287,8 @@ def update_metrics(update: dict, # nested values to merge, e.g. {"filter": {"sam
             current = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise SpeechnbError(f"{path}: malformed JSON ({exc.msg}, line {exc.lineno})") from None
-    merged = _deep_merge(current, update)
+    merged = _finite_or_none(_deep_merge(current, update))
     with atomic_write(path) as handle:
-        json.dump(merged, handle, indent=2, sort_keys=True)
+        json.dump(merged, handle, indent=2, sort_keys=True, allow_nan=False)
         handle.write("\n")
     return merged

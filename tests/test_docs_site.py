@@ -152,3 +152,22 @@ def test_audio_and_markdown_outputs_are_rendered():
     assert build_docs.render_output(table).count("<td>") == 2 and "<code>x</code>" in build_docs.render_output(table)
     png = base64.b64encode(b"\x89PNG fake").decode()
     assert build_docs.render_output(nbformat.v4.new_output("display_data", data={"image/png": png})).startswith("<img")
+
+
+def test_pages_have_sidebar_contents_working_source_links_and_no_sideways_scroll(site, browser):
+    from selenium.webdriver.common.by import By
+
+    for name in ("compare.html", "preferences.html", "api/reward.html", "configs.html"):
+        browser.get((site / name).as_uri())
+        sidebar = browser.find_elements(By.CSS_SELECTOR, "aside.sidebar a")
+        assert len(sidebar) >= 20, name  # every library notebook, grouped by research line
+        wide = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert wide <= 0, f"{name} scrolls sideways by {wide}px"
+        sources = [a.get_attribute("href") for a in browser.find_elements(By.LINK_TEXT, "source")]
+        assert all("#LNone" not in href for href in sources), name
+    browser.get((site / "compare.html").as_uri())
+    assert browser.find_element(By.CSS_SELECTOR, "aside.sidebar a.current").text == "compare"
+    contents = browser.find_elements(By.CSS_SELECTOR, "aside.contents a")
+    assert contents and all(browser.find_elements(By.ID, a.get_attribute("href").split("#")[1]) for a in contents)
+    sources = [a.get_attribute("href") for a in browser.find_elements(By.LINK_TEXT, "source")]
+    assert sources and all(href.split("#L")[-1].isdigit() for href in sources)
