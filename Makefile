@@ -5,7 +5,7 @@ PROFILE ?= default
 # JupyterLab refuses to start as root without --allow-root (containers, CI machines)
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup test lint reproduce smoke docs lab export bench
+.PHONY: setup test lint reproduce smoke docs lab export bench readme
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -32,6 +32,10 @@ docs: setup
 
 export: setup
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
+
+## README.md and nbs/index.ipynb from docs/README.template.md, numbers read from reports/
+readme: setup
+	$(BIN)/python scripts/render_readme.py
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b --quick || exit 1; done

@@ -87,3 +87,55 @@ def test_experiment_notebooks_declare_the_pipeline_parameters():
         assert {"profile", "run_dir", "reports_dir"} <= set(declared), (
             f"{notebook.name}: parameters cell lacks a pipeline parameter"
         )
+
+
+def _render_readme():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("render_readme", ROOT / "scripts" / "render_readme.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_and_index_are_rendered_from_the_template_and_the_reports():
+    """README.md and nbs/index.ipynb are what docs/README.template.md gives with today's reports/: a README number that
+    disagrees with reports/ (or a hand edit of either file) fails here."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "render_readme.py"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_readme_results_hold_no_hand_typed_measurements():
+    """In the template's results section every measured number is a placeholder (benchmarks, measured outside the
+    pipeline, are the one marked exception; dates and the budget are not measurements)."""
+    template = (ROOT / "docs" / "README.template.md").read_text(encoding="utf-8")
+    results = template.split("## What the default run gives", 1)[1].split("## ", 1)[0]
+    results = results.split("Benchmarks (last line of each script")[0]
+    literal = re.sub(r"\{\{[^}]*\}\}", "", results)
+    # dates, the budget, interval coverage and batch sizes (settings, not measurements) may be written out
+    literal = re.sub(r"\d{4}-\d{2}-\d{2}|60-minute|2-core|2 CPU cores|95%|1\.5×|batches of \d+|× \d+", "", literal)
+    typed = re.findall(r"(?<![\w.])\d+(?:[.,]\d+)*%?", literal)
+    assert not typed, f"numbers typed by hand in the README's results (read them from reports/): {typed}"
+
+
+def test_readme_follows_the_reports(tmp_path):
+    import json
+    import shutil
+
+    render = _render_readme()
+    shutil.copytree(ROOT / "reports", tmp_path / "reports", ignore=shutil.ignore_patterns("figures", "executed"))
+    metrics = json.loads((tmp_path / "reports" / "metrics.json").read_text())
+    before, _ = render.render(tmp_path / "reports")
+    metrics["distill"]["ppl_audio"] = 1.2345
+    (tmp_path / "reports" / "metrics.json").write_text(json.dumps(metrics))
+    after, notebook = render.render(tmp_path / "reports")
+    assert "1.23" in after and "1.23" not in before and "1.23" in notebook
+    del metrics["distill"]["ppl_audio"]
+    (tmp_path / "reports" / "metrics.json").write_text(json.dumps(metrics))
+    try:
+        render.render(tmp_path / "reports")
+        raise AssertionError("a missing measurement must fail the README, not print a blank")
+    except KeyError as exc:
+        assert "ppl_audio" in str(exc)
