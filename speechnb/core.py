@@ -10,14 +10,15 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 # %% auto 0
 __all__ = ['SpeechnbError', 'project_root', 'ensure_writable_dir', 'cache_dir', 'check_input_file', 'check_input_dir',
-           'check_output_file', 'check_output_dir', 'current_umask', 'atomic_write', 'read_jsonl', 'write_jsonl',
-           'append_jsonl', 'content_hash', 'read_yaml', 'update_metrics']
+           'check_output_file', 'check_output_dir', 'current_umask', 'atomic_write', 'atomic_folder', 'read_jsonl',
+           'write_jsonl', 'append_jsonl', 'content_hash', 'read_yaml', 'update_metrics']
 
 # %% ../nbs/00_core.ipynb 5
 class SpeechnbError(Exception):
@@ -159,6 +160,27 @@ def atomic_write(path: str | Path, # final file
         raise
 
 # %% ../nbs/00_core.ipynb 23
+@contextlib.contextmanager
+def atomic_folder(target: str | Path, # the folder to create or replace
+                 ) -> Iterator[Path]:
+    "Yield an empty staging folder beside `target`; swap it in only when the block succeeds."
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    try:
+        staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; the folder gets a new folder's mode
+        yield staging
+        # a folder cannot be renamed over a non-empty one: move the old one aside, swap, then delete it
+        previous = target.parent / f"{staging.name}.previous"
+        if target.exists():
+            os.replace(target, previous)
+        os.replace(staging, target)
+        shutil.rmtree(previous, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+# %% ../nbs/00_core.ipynb 26
 def read_jsonl(path: str | Path, # JSONL file, one object per line
                required: Iterable[str] = (), # fields every row must have
               ) -> list[dict]:
@@ -188,7 +210,7 @@ def read_jsonl(path: str | Path, # JSONL file, one object per line
             rows.append(row)
     return rows
 
-# %% ../nbs/00_core.ipynb 24
+# %% ../nbs/00_core.ipynb 27
 def write_jsonl(path: str | Path, # output file
                 rows: Iterable[dict], # records to write
                ) -> Path:
@@ -198,7 +220,7 @@ def write_jsonl(path: str | Path, # output file
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return Path(path)
 
-# %% ../nbs/00_core.ipynb 25
+# %% ../nbs/00_core.ipynb 28
 def append_jsonl(path: str | Path, # file to extend
                  rows: Iterable[dict], # records to append
                 ) -> int:
@@ -217,7 +239,7 @@ def append_jsonl(path: str | Path, # file to extend
             count += 1
     return count
 
-# %% ../nbs/00_core.ipynb 28
+# %% ../nbs/00_core.ipynb 31
 def content_hash(*parts: Any, # strings, bytes, paths or JSON-serialisable values
                  length: int = 16, # hex digits to keep
                 ) -> str:
@@ -236,7 +258,7 @@ def content_hash(*parts: Any, # strings, bytes, paths or JSON-serialisable value
         digest.update(data)
     return digest.hexdigest()[:length]
 
-# %% ../nbs/00_core.ipynb 31
+# %% ../nbs/00_core.ipynb 34
 def read_yaml(path: str | Path, # a YAML file whose top level is a mapping
               what: str = "config file", # how to name the file in errors
              ) -> dict:
@@ -257,7 +279,7 @@ def read_yaml(path: str | Path, # a YAML file whose top level is a mapping
         raise SpeechnbError(f"{path}: expected a mapping of settings at the top level")
     return data
 
-# %% ../nbs/00_core.ipynb 34
+# %% ../nbs/00_core.ipynb 37
 def _deep_merge(base: dict, update: dict) -> dict:
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):

@@ -8,19 +8,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from .core import SpeechnbError, atomic_write, cache_dir, content_hash
+from .core import SpeechnbError, atomic_folder, atomic_write, cache_dir, content_hash
 from .models import conversion_lock, resolve_llm_path
 
 # %% auto 0
 __all__ = ['FINGERPRINT_FILE', 'log', 'CT2_LAYOUT_VERSION', 'QUANTIZATIONS', 'folder_fingerprint', 'UnsupportedModel',
            'ct2_model_dir', 'common_prefix', 'CT2Engine']
 
-# %% ../nbs/06_ct2.ipynb 6
+# %% ../nbs/06_ct2.ipynb 7
 FINGERPRINT_FILE = ".speechnb-fingerprint.json"
 
 def _fingerprint_files(folder: Path) -> list[Path]:
@@ -55,7 +53,7 @@ def folder_fingerprint(folder: str | Path, # a transformers model folder
         pass  # a read-only model folder: hash again next time
     return value
 
-# %% ../nbs/06_ct2.ipynb 9
+# %% ../nbs/06_ct2.ipynb 10
 log = logging.getLogger("speechnb.ct2")
 CT2_LAYOUT_VERSION = 1  # part of the cache key: bump when the conversion changes
 QUANTIZATIONS = ("float32", "int8")
@@ -86,21 +84,16 @@ def ct2_model_dir(model: str, # embedded name or local transformers folder
 def _convert(source: Path, target: Path, quantization: str) -> None:
     from ctranslate2.converters import TransformersConverter
     started = time.time()
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
+    with atomic_folder(target) as staging:
         try:
             TransformersConverter(str(source), low_cpu_mem_usage=True).convert(str(staging), quantization=quantization, force=True)
         except (ValueError, NotImplementedError) as exc:
             architecture = json.loads((source / "config.json").read_text()).get("architectures", ["?"])[0]
             raise UnsupportedModel(f"{source}: CTranslate2 cannot convert {architecture} "
                                    f"({str(exc).splitlines()[0][:120]}); use --backend transformers") from None
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     log.info("converted %s to CTranslate2 %s in %.1f s -> %s", source.name, quantization, time.time() - started, target)
 
-# %% ../nbs/06_ct2.ipynb 14
+# %% ../nbs/06_ct2.ipynb 15
 def _threads() -> int:
     "Math threads: OMP_NUM_THREADS when set (the tests run one per worker), else every core."
     return int(os.environ.get("OMP_NUM_THREADS") or 0) or os.cpu_count() or 1

@@ -9,12 +9,11 @@ import contextlib
 import importlib.util
 import logging
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from .core import SpeechnbError, cache_dir, content_hash
+from .core import SpeechnbError, atomic_folder, cache_dir, content_hash
 
 # %% auto 0
 __all__ = ['log', 'EMBEDDED_LLMS', 'DEFAULT_LLM', 'CONVERSION_VERSION', 'package_dir', 'join_parts', 'part_files',
@@ -130,13 +129,8 @@ def convert_embedded_llm(name: str = DEFAULT_LLM, # key of `EMBEDDED_LLMS`
             return target
         started = time.time()
         log.info("converting %s from %s (first use only)", name, EMBEDDED_LLMS[name]["gguf_file"])
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-        try:
+        with atomic_folder(target) as staging:
             _convert_into(name, staging)
-            os.replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
     log.info("converted %s in %.1f s -> %s", name, time.time() - started, target)
     return target
 
