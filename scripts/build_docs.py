@@ -116,7 +116,8 @@ def sidebar(current: str = "", prefix: str = "") -> str:
         links = []
         for path in library_notebooks(None):
             number, _, stem = path.stem.partition("_")
-            if number.isdigit() and int(number) in numbers:
+            leading = re.match(r"\d+", number)  # 06a_engines sorts beside 06_ct2
+            if leading and int(leading.group()) in numbers:
                 mark = " class='current'" if current == f"{stem}.html" else ""
                 links.append(f"<li><a{mark} href='{prefix}{stem}.html'>{html.escape(stem.replace('_', ' '))}</a></li>")
         parts.append(f"<h4>{heading}</h4><ul>{''.join(links)}</ul>")
