@@ -715,14 +715,14 @@ def cli_distill(argv: list[str]) -> int:
         summary = train_distill(config, rows["train"], rows["validation"], output, llm, tokenizer)
         print(json.dumps(dict(steps=summary["steps"], checkpoint=summary["checkpoint"], val_ppl=summary["val_ppl"])))
         return 0
-    checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
-    read_meta(checkpoint)  # a missing or wrong checkpoint is reported before anything loads
     if args.transcripts:
         lines = read_transcripts(args.transcripts)
     elif args.config:
         load_config_file(args.config)
     else:
         raise SpeechnbError("distill eval needs --transcripts FILE.txt or --config CFG.yaml")
+    checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
+    read_meta(checkpoint)  # a missing or wrong checkpoint is reported before anything loads
     encoder, llm, tokenizer, meta = load_checkpoint(checkpoint)
     if args.transcripts:
         from speechnb.distill_data import greedy_targets, spoken
