@@ -200,10 +200,11 @@ class Range:
         return bool(above and below and value == value)
 
     def __str__(self) -> str:
-        low = None if self.low is None else f"{'more than' if self.low_open else 'at least'} {self.low:g}"
-        high = None if self.high is None else f"{'less than' if self.high_open else 'at most'} {self.high:g}"
+        text = lambda bound: str(int(bound)) if float(bound).is_integer() else f"{bound:g}"  # 10485760, not 1.04858e+07
+        low = None if self.low is None else f"{'more than' if self.low_open else 'at least'} {text(self.low)}"
+        high = None if self.high is None else f"{'less than' if self.high_open else 'at most'} {text(self.high)}"
         if low and high and not (self.low_open or self.high_open):
-            return f"from {self.low:g} to {self.high:g}"
+            return f"from {text(self.low)} to {text(self.high)}"
         return " and ".join(part for part in (low, high) if part)
 
     def outside(self, whole: bool = False, # the field holds whole numbers

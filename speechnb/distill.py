@@ -319,7 +319,7 @@ def load_checkpoint(folder: str | Path, # checkpoint folder
         p.requires_grad_(False)
     return encoder.to(llm.device).eval(), llm, tokenizer, meta
 
-# %% ../nbs/62_distill.ipynb 32
+# %% ../nbs/62_distill.ipynb 33
 log = logging.getLogger("speechnb.distill")
 
 def _rows_frames(encoder: SpeechEncoder, rows: list[dict], backbone_name: str) -> list[torch.Tensor]:
@@ -531,7 +531,7 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     return dict(steps=step, history=history, checkpoint=str(final), samples_per_s=seen / max(time.time() - started, 1e-9),
                 val_ppl=validate() if validation_rows else None)
 
-# %% ../nbs/62_distill.ipynb 43
+# %% ../nbs/62_distill.ipynb 44
 def rouge_l(candidates: list[str], references: list[str]) -> list[float]:
     "ROUGE-L F1 of each candidate against its reference (rouge-score, stemmed)."
     from rouge_score import rouge_scorer
@@ -577,7 +577,7 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
             t.update(asr=h, cascade_answer=a)
     return {k: round(v, 4) for k, v in result.items()}, table
 
-# %% ../nbs/62_distill.ipynb 46
+# %% ../nbs/62_distill.ipynb 47
 def check_prompt_audio(path: str | Path, # WAV (or other) file
                        max_seconds: float = 60.0, # longest accepted prompt
                       ) -> np.ndarray:
@@ -603,7 +603,7 @@ def ask(encoder: SpeechEncoder | None, llm, tokenizer, # trained encoder (None f
         embeds = encoder.embed_audio(audio)
     return generate_from_prompts(llm, tokenizer, layout, [[text_before, embeds, text_after]], max_new_tokens)[0]
 
-# %% ../nbs/62_distill.ipynb 48
+# %% ../nbs/62_distill.ipynb 49
 SUMMARY_PROMPT = "Summarize the following in 3 sentences or less:"
 
 def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained encoder and frozen LLM
@@ -638,7 +638,7 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 50
+# %% ../nbs/62_distill.ipynb 51
 def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
                       ) -> Path:
     "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."
@@ -668,7 +668,23 @@ def load_config_file(path: str | Path) -> dict:
         line = yaml_key_lines(path.read_text(encoding="utf-8")).get((str(unknown[0]),))
         raise SpeechnbError(f"{path}{f', line {line}' if line else ''}: {unknown[0]}: unknown section "
                             f"(sections: {', '.join(DISTILL_SECTIONS)})")
+    bad = _non_finite(data)
+    if bad is not None:
+        lines = yaml_key_lines(path.read_text(encoding="utf-8-sig"))
+        line = next((lines[bad[:n]] for n in range(len(bad), 0, -1) if bad[:n] in lines), None)
+        raise SpeechnbError(f"{path}{f', line {line}' if line else ''}: {'.'.join(bad)}: expected a finite number")
     return data
+
+def _non_finite(data, path: tuple = ()) -> tuple | None:
+    "The key path of the first NaN or ±inf number in nested YAML data (list items as their position), else None."
+    if isinstance(data, float) and not math.isfinite(data):
+        return path
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = _non_finite(value, path + (str(key),))
+        if found is not None:
+            return found
+    return None
 
 def prepare_rows(config: dict, llm, tokenizer, run_dir: str | Path | None = None, progress: bool = True) -> dict[str, list[dict]]:
     "Build (or read from the cache) the distillation rows, grouped by split."

@@ -727,6 +727,13 @@ CASES = [
         ["study.yaml", "line 2", "rate", "whole number"],
         ["new.sqlite"],
     ),
+    Case(
+        "distill-train-config-learning-rate-nan",
+        ["distill", "train", "--config", "{tmp}/d.yaml", "--output", "{tmp}/enc"],
+        {"d.yaml": "llm: smollm2-135m-instruct\ntrain:\n  batch_size: 4\n  lr: .nan\n"},
+        ["d.yaml", "line 4", "train.lr", "finite"],
+        ["enc"],
+    ),
     # 2. files users edit, checked against their shape: checkpoint meta.json, study configs
     Case(
         "ask-checkpoint-meta-cut-short",
@@ -772,7 +779,17 @@ CASES = [
     ),
     Case(
         "reproduce-only-step-without-its-inputs",
-        ["reproduce", "--profile", "smoke", "--only", "analyze", "--run-dir", "{tmp}/run", "--reports-dir", "{tmp}/reports"],
+        [
+            "reproduce",
+            "--profile",
+            "smoke",
+            "--only",
+            "analyze",
+            "--run-dir",
+            "{tmp}/run",
+            "--reports-dir",
+            "{tmp}/reports",
+        ],
         {},
         ["analyze", "generate", "run first"],
         ["run", "reports"],
@@ -823,8 +840,12 @@ CASES = [
     Case(
         "reward-score-response-not-text-after-a-blank-line",
         [*REWARD_SCORE, "--input", "{tmp}/responses.jsonl", *OUT],
-        {**REWARD_LIKE, "responses.jsonl": "\n" + PAIRS.replace('"chosen"', '"response"').replace('"rejected"', '"x"')
-         + '{"prompt": "Why?", "response": 7}\n'},
+        {
+            **REWARD_LIKE,
+            "responses.jsonl": "\n"
+            + PAIRS.replace('"chosen"', '"response"').replace('"rejected"', '"x"')
+            + '{"prompt": "Why?", "response": 7}\n',
+        },
         ["responses.jsonl", "line 3", "response"],
         ["out.jsonl"],
     ),

@@ -25,8 +25,11 @@ from speechnb.core import SpeechnbError
 
 
 def _modules() -> list:
-    return [importlib.import_module(f"speechnb.{m.name}") for m in pkgutil.iter_modules(speechnb.__path__)
-            if not m.name.startswith("_")]
+    return [
+        importlib.import_module(f"speechnb.{m.name}")
+        for m in pkgutil.iter_modules(speechnb.__path__)
+        if not m.name.startswith("_")
+    ]
 
 
 def _plain(tp):
@@ -52,8 +55,12 @@ def config_classes() -> list:
     classes = {}
     for module in _modules():
         for name, value in vars(module).items():
-            if (isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == module.__name__
-                    and name.endswith(("Config", "Settings"))):
+            if (
+                isinstance(value, type)
+                and dataclasses.is_dataclass(value)
+                and value.__module__ == module.__name__
+                and name.endswith(("Config", "Settings"))
+            ):
                 for cls in _sections(value):
                     classes[f"{cls.__module__}.{cls.__qualname__}"] = cls
     return [classes[k] for k in sorted(classes)]
@@ -75,7 +82,14 @@ IDS = [f"{cls.__name__}.{f.name}" for cls, f in NUMERIC]
 
 def test_discovery_finds_the_configs():
     names = {cls.__name__ for cls in config_classes()}
-    assert {"GenerateConfig", "JudgeConfig", "CompareConfig", "StudyConfig", "RewardTrainingConfig", "LoraSettings"} <= names
+    assert {
+        "GenerateConfig",
+        "JudgeConfig",
+        "CompareConfig",
+        "StudyConfig",
+        "RewardTrainingConfig",
+        "LoraSettings",
+    } <= names
     assert len(NUMERIC) >= 40, len(NUMERIC)
 
 
@@ -93,7 +107,8 @@ def test_every_dataclass_with_checks_is_discovered():
 def test_numeric_field_declares_a_range(cls, field):
     assert field.range is not None, (
         f"{cls.__module__}.{cls.__name__}.{field.name} is a number without a declared range: "
-        f"write `{field.name}: ... = bounded(<default>, ge=..., le=...)` (speechnb.config.bounded)")
+        f"write `{field.name}: ... = bounded(<default>, ge=..., le=...)` (speechnb.config.bounded)"
+    )
     default = field.default
     values = default if isinstance(default, (list, tuple)) else [default]
     for value in values:
