@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -29,7 +30,9 @@ class ConfigField:
     doc: str # the field's docment ("" when the source is not available)
     range: Any = None # the allowed values of a number, a `Range` declared with `bounded` (None: any finite number)
 
+@functools.lru_cache(maxsize=None)
 def _field_docs(cls) -> dict:
+    "Docments of `cls`'s fields, parsed from its source once per class (callers only read the dict)."
     try:
         from fastcore.docments import docments
         return {k: (v or "") for k, v in docments(cls).items()}
