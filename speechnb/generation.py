@@ -389,7 +389,7 @@ def cli_generate(argv: list[str], # command-line words after `speechnb generate`
     parser.add_argument("--prompts", required=True, help="prompts JSONL (fields: instruction, optional context, id, split)")
     parser.add_argument("--output", required=True, help="responses JSONL; rows already there are kept and skipped")
     parser.add_argument("--config", help="YAML file of generation settings (the flags below override it)")
-    add_number_argument(parser, "--limit", int, "answer only the first N prompts of the file (leave it out for all)", shown="all", ge=1)
+    add_number_argument(parser, "--limit", int, "answer only the first N prompts of the file", shown="all", ge=1)
     add_config_arguments(parser, GenerateConfig)
     args = parser.parse_args(argv)
     config = apply_arguments(read_config(GenerateConfig, args.config) if args.config else GenerateConfig(), args)
