@@ -31,9 +31,9 @@ __all__ = ['log', 'TEXT_FORMAT', 'REWARD_METADATA_FILE', 'format_text', 'load_re
            'pairwise_loss', 'LoraSettings', 'RewardModelConfig', 'RewardTrainingConfig', 'frozen_prefix_cache',
            'PrefixCacheCollator', 'pairwise_reward_trainer', 'reward_settings', 'reusable_model', 'prepare_backbone',
            'encode_pairs', 'cache_for_training', 'trainer_arguments', 'stop_after', 'training_callbacks',
-           'plain_progress', 'save_reward_model', 'train_reward_model', 'load_reward_model', 'default_model_dir',
-           'score', 'preference_metrics', 'calibration_table', 'plot_calibration', 'plot_learning_curves',
-           'RewardConfig', 'cli_reward']
+           'plain_progress', 'save_reward_model', 'train_reward_model', 'read_reward_metadata', 'load_reward_model',
+           'default_model_dir', 'score', 'preference_metrics', 'calibration_table', 'plot_calibration',
+           'plot_learning_curves', 'RewardConfig', 'cli_reward']
 
 # %% ../nbs/41_reward.ipynb 5
 TEXT_FORMAT = "User: {prompt}\nAssistant: {response}"
@@ -453,6 +453,27 @@ def train_reward_model(train_pairs: list[dict], # preference records for trainin
 # %% ../nbs/41_reward.ipynb 41
 _LOADED: dict = {}
 
+def read_reward_metadata(model_dir: Path, # a reward model folder
+                        ) -> dict:
+    "The folder's `speechnb_reward.json`, checked against its shape (an object whose `config` gives pooling and max_length); else one line naming file and key."
+    path = model_dir / REWARD_METADATA_FILE
+    if not path.is_file():
+        raise SpeechnbError(f"{model_dir}: not a speechnb reward model (no {REWARD_METADATA_FILE}); train one with 'speechnb reward train'")
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        where = f", line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise SpeechnbError(f"{path}{where}: not valid JSON; the model folder is damaged, train it again") from None
+    config = metadata.get("config") if isinstance(metadata, dict) else None
+    if not isinstance(config, dict):
+        raise SpeechnbError(f"{path}: config: expected the mapping of the model's settings (the model folder is damaged)")
+    if config.get("pooling") not in ("last", "mean"):
+        raise SpeechnbError(f"{path}: config.pooling: expected last or mean, got {config.get('pooling')!r}")
+    length = config.get("max_length")
+    if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+        raise SpeechnbError(f"{path}: config.max_length: expected a whole number >= 1, got {length!r}")
+    return metadata
+
 def load_reward_model(model_dir: str | Path, # folder written by `train_reward_model`
                       device: str | None = None, # default: cuda if available
                      ):
@@ -460,9 +481,7 @@ def load_reward_model(model_dir: str | Path, # folder written by `train_reward_m
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     model_dir = check_input_dir(model_dir, "reward model folder")
-    if not (model_dir / REWARD_METADATA_FILE).is_file():
-        raise SpeechnbError(f"{model_dir}: not a speechnb reward model (no {REWARD_METADATA_FILE}); train one with 'speechnb reward train'")
-    metadata = json.loads((model_dir / REWARD_METADATA_FILE).read_text())
+    metadata = read_reward_metadata(model_dir)
     device = device or default_device()
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -656,6 +675,7 @@ def _score_command(args: argparse.Namespace) -> int:
         for name in ("prompt", "response"):
             if not isinstance(row[name], str):
                 raise SpeechnbError(f"{row_place(source, number)}: field {name!r} must be text, got {type(row[name]).__name__}")
+    read_reward_metadata(model_dir)  # a damaged model folder is refused before anything loads
     rewards = score([r["prompt"] for r in rows], [r["response"] for r in rows], model_dir, args.batch_size)
     write_jsonl(target, [{**row, "reward": reward} for row, reward in zip(rows, rewards)])
     empty = sum(not row["response"].strip() for row in rows)

@@ -769,6 +769,20 @@ CASES = [
         ["study.yaml", "line 3", "reasons", "mapping"],
         ["new.sqlite"],
     ),
+    Case(
+        "reward-score-model-metadata-cut-short",
+        [*REWARD_SCORE, "--input", "{tmp}/responses.jsonl", *OUT],
+        {**REWARD_LIKE, "scorer/speechnb_reward.json": '{"format": 1, "config": {"pool', "responses.jsonl": RESPONSES},
+        ["speechnb_reward.json", "line 1", "not valid JSON"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "reward-score-model-metadata-empty-object",
+        [*REWARD_SCORE, "--input", "{tmp}/responses.jsonl", *OUT],
+        {**REWARD_LIKE, "responses.jsonl": RESPONSES},
+        ["speechnb_reward.json", "config"],
+        ["out.jsonl"],
+    ),
     # 3. nothing created before the input is checked
     Case(
         "reproduce-only-unknown-step",
