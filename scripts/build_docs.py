@@ -415,7 +415,8 @@ def configs_page(out: Path) -> dict:
         "<h1>Configs</h1>",
         markdown(
             "Every step's settings are one dataclass: `configs/<profile>/<step>.yaml` is read into "
-            "it, and every field is also a command-line flag. Keys in **bold** are sections."
+            "it, and every field is also a command-line flag. Keys in **bold** are sections. A number's type "
+            "gives its allowed range; values outside it, NaN and ±inf are refused, from YAML and flags alike."
         ),
     ]
     for name, cls in step_configs():

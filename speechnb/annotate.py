@@ -38,7 +38,7 @@ from collections import Counter
 from dataclasses import field
 from pathlib import Path
 from typing import Literal
-from .config import add_config_arguments, apply_arguments, from_mapping, read_config, to_dict
+from .config import add_config_arguments, apply_arguments, bounded, from_mapping, read_config, to_dict
 from .core import SpeechnbError, check_input_file, check_output_dir, check_output_file, content_hash
 from .core import current_umask, project_root, read_jsonl, write_jsonl
 from .preferences import SPLITS, prompt_split
@@ -65,30 +65,22 @@ class StudyConfig:
     "The settings of one listening study (YAML keys and `speechnb annotate serve` flags)."
     name: str = "speech preferences" # the study's title, shown in the page header
     pairs: str | None = None # pairs JSONL to import at start-up (relative to the working folder; known pairs are kept)
-    annotators_per_pair: int = 2 # judgements wanted for each regular (non-check) pair
-    items_per_annotator: int | None = None # cap on regular pairs per annotator (null: as many as still need judgements)
+    annotators_per_pair: int = bounded(2, ge=1) # judgements wanted for each regular (non-check) pair
+    items_per_annotator: int | None = bounded(None, ge=1) # cap on regular pairs per annotator (null: as many as still need judgements)
     reveal_text: bool = False # offer a "show the text" button for the request and both answers (recorded per answer)
     listen_first: bool = True # the choice opens only after both answers were heard to the end
     reasons: dict[str, str] = field(default_factory=DEFAULT_REASONS.copy) # reasons offered with a choice: key -> label
     voice: str = "en-us" # eSpeak NG voice of both answers when a pair brings no audio files
     prompt_voice: str = "en-gb" # eSpeak NG voice of the request (another speaker than the answers)
-    rate: int = 160 # speaking rate of rendered speech, words per minute
-    seed: int = 0 # per-annotator pair order and A/B sides derive from (seed, annotator)
+    rate: int = bounded(160, ge=80, le=450) # speaking rate of rendered speech, words per minute
+    seed: int = bounded(0, ge=0) # per-annotator pair order and A/B sides derive from (seed, annotator)
     allowed_hosts: list[str] = field(default_factory=LOOPBACK_HOSTS.copy) # Host headers answered (else 400); "*": any
-    max_body_bytes: int = 65536 # largest request body accepted; a bigger one gets 413
+    max_body_bytes: int = bounded(65536, ge=1024, le=10 * 2**20) # largest request body accepted; a bigger one gets 413
 
     def validate(self):
         "Raise `ValueError('field: problem')` for values that type checks cannot catch."
         if not self.name.strip():
             raise ValueError("name: must not be empty")
-        if self.annotators_per_pair < 1:
-            raise ValueError(f"annotators_per_pair: must be at least 1, got {self.annotators_per_pair}")
-        if self.items_per_annotator is not None and self.items_per_annotator < 1:
-            raise ValueError(f"items_per_annotator: must be at least 1 or null, got {self.items_per_annotator}")
-        if not 80 <= self.rate <= 450:
-            raise ValueError(f"rate: eSpeak NG speaks 80-450 words per minute, got {self.rate}")
-        if not 1024 <= self.max_body_bytes <= 10 * 2**20:
-            raise ValueError(f"max_body_bytes: must be between 1024 and 10485760, got {self.max_body_bytes}")
         if not self.allowed_hosts or not all(host.strip() for host in self.allowed_hosts):
             raise ValueError("allowed_hosts: must list at least one host name (\"*\" for any)")
         bad = [key for key in self.reasons if not REASON_PATTERN.fullmatch(key)]
@@ -702,13 +694,8 @@ EXPORT_JUDGEMENT_FIELDS = ("annotator", "preferred", "strength", "reasons", "com
 class ExportConfig:
     "What `speechnb annotate export` writes."
     per_judgement: bool = False # one row per judgement (with its annotator) instead of one row per pair
-    min_check_rate: float | None = None # leave out annotators who passed fewer than this share (0-1) of their checks
+    min_check_rate: float | None = bounded(None, ge=0, le=1) # leave out annotators who passed fewer than this share (0-1) of their checks
     include_checks: bool = False # also export the attention-check pairs
-
-    def validate(self):
-        "A rate is a share: between 0 and 1."
-        if self.min_check_rate is not None and not 0 <= self.min_check_rate <= 1:
-            raise ValueError(f"min_check_rate: is a share of checks passed, from 0 to 1, got {self.min_check_rate:g}")
 
 def _nan_to_none(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else value

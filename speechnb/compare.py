@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .config import add_config_arguments, apply_arguments
+from .config import add_config_arguments, apply_arguments, bounded
 from .core import SpeechnbError, atomic_write, check_input_file, check_output_file
 
 log = logging.getLogger(__name__)
@@ -259,17 +259,10 @@ class CompareConfig:
     scores: list[str] = field(default_factory=lambda: list(TEXT_SCORES)) # scores compared head to head (plus reward when present)
     figure_scores: list[str] = field(default_factory=lambda: ["nonvocal"]) # scores that get a win-rate heatmap and a ranking figure
     higher_is_better: dict[str, bool] = field(default_factory=dict) # overrides of HIGHER_IS_BETTER, e.g. {words: true}
-    tie_tolerance: float = 0.0 # score differences up to this count as ties
-    bootstrap: int = 1000 # bootstrap resamples of the prompts for the win-rate intervals
-    elo_bootstrap: int = 200 # bootstrap refits for the rating intervals
-    seed: int = 0 # random seed of the bootstrap
-
-    def validate(self):
-        for name in ("bootstrap", "elo_bootstrap"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be at least 1")
-        if self.tie_tolerance < 0:
-            raise ValueError("tie_tolerance: must not be negative")
+    tie_tolerance: float = bounded(0.0, ge=0) # score differences up to this count as ties
+    bootstrap: int = bounded(1000, ge=1) # bootstrap resamples of the prompts for the win-rate intervals
+    elo_bootstrap: int = bounded(200, ge=1) # bootstrap refits for the rating intervals
+    seed: int = bounded(0, ge=0) # random seed of the bootstrap
 
 def numeric_scores(table, # metrics DataFrame
                    score: str, # score column

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
+import math
 import types
 import typing
 from pathlib import Path
@@ -15,8 +17,8 @@ from typing import Any, Literal
 from .core import SpeechnbError
 
 # %% auto 0
-__all__ = ['ConfigField', 'config_fields', 'check_value', 'from_mapping', 'yaml_key_lines', 'read_config', 'add_config_arguments',
-           'apply_arguments', 'to_dict', 'config_table']
+__all__ = ['ConfigField', 'config_fields', 'check_value', 'Range', 'bounded', 'from_mapping', 'yaml_key_lines', 'read_config',
+           'add_config_arguments', 'apply_arguments', 'to_dict', 'add_number_argument', 'config_table']
 
 # %% ../nbs/05_config.ipynb 6
 @dataclasses.dataclass(frozen=True)
@@ -26,8 +28,11 @@ class ConfigField:
     type: Any # the resolved type annotation
     default: Any # the default value (a fresh copy for list/dict defaults)
     doc: str # the field's docment ("" when the source is not available)
+    range: Any = None # the allowed values of a number, a `Range` declared with `bounded` (None: any finite number)
 
+@functools.lru_cache(maxsize=None)
 def _field_docs(cls) -> dict:
+    "Docments of `cls`'s fields, parsed from its source once per class (callers only read the dict)."
     try:
         from fastcore.docments import docments
         return {k: (v or "") for k, v in docments(cls).items()}
@@ -47,7 +52,7 @@ def config_fields(cls: type, # a dataclass
             default = f.default_factory()
         else:
             default = dataclasses.MISSING
-        fields.append(ConfigField(f.name, hints[f.name], default, " ".join(docs.get(f.name, "").split())))
+        fields.append(ConfigField(f.name, hints[f.name], default, " ".join(docs.get(f.name, "").split()), f.metadata.get("range")))
     return fields
 
 # %% ../nbs/05_config.ipynb 11
@@ -119,8 +124,18 @@ def _scalar(kinds: tuple, expected: str, convert=lambda v: v, refuse_bool: bool 
         return convert(value)
     return check
 
+def _finite(value) -> float:
+    "`value` as a float; NaN, ±inf and ints too large for a float are refused."
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise _Mismatch(f"expected a finite number, got {_describe(value)}")
+    return number
+
 _SCALARS = {bool: _scalar((bool,), "true or false"), int: _scalar((int,), "a whole number", refuse_bool=True),
-            float: _scalar((int, float), "a number", float, refuse_bool=True), str: _scalar((str,), "text"),
+            float: _scalar((int, float), "a number", _finite, refuse_bool=True), str: _scalar((str,), "text"),
             Path: _scalar((str, Path), "a path", Path)}
 
 def _check_list(value, tp):
@@ -173,6 +188,66 @@ def _type_name(tp) -> str:
     return f"{name} or null" if nullable else name
 
 # %% ../nbs/05_config.ipynb 14
+@dataclasses.dataclass(frozen=True)
+class Range:
+    "The values a numeric setting allows: a lower and an upper bound (None: none), each allowed or not."
+    low: float | None = None # smallest allowed value (None: no lower bound)
+    high: float | None = None # largest allowed value (None: no upper bound)
+    low_open: bool = False # the lower bound itself is refused ("more than")
+    high_open: bool = False # the upper bound itself is refused ("less than")
+
+    def __contains__(self, value) -> bool:
+        "Whether `value` lies in the range (written so that NaN never does)."
+        above = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        below = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        return bool(above and below and value == value)
+
+    def __str__(self) -> str:
+        text = lambda bound: str(int(bound)) if float(bound).is_integer() else f"{bound:g}"  # 10485760, not 1.04858e+07
+        low = None if self.low is None else f"{'more than' if self.low_open else 'at least'} {text(self.low)}"
+        high = None if self.high is None else f"{'less than' if self.high_open else 'at most'} {text(self.high)}"
+        if low and high and not (self.low_open or self.high_open):
+            return f"from {text(self.low)} to {text(self.high)}"
+        return " and ".join(part for part in (low, high) if part)
+
+    def outside(self, whole: bool = False, # the field holds whole numbers
+               ) -> list:
+        "Values just outside the range, one per bound (for tests)."
+        step = 1 if whole else 0.5
+        values = []
+        if self.low is not None:
+            values.append(self.low if self.low_open else self.low - step)
+        if self.high is not None:
+            values.append(self.high if self.high_open else self.high + step)
+        return [int(v) if whole else float(v) for v in values]
+
+def bounded(default: Any = dataclasses.MISSING, # the default value (or give `default_factory`)
+            *,
+            ge: float | None = None, # allowed values are >= this
+            gt: float | None = None, # ... or > this
+            le: float | None = None, # allowed values are <= this
+            lt: float | None = None, # ... or < this
+            default_factory: Any = dataclasses.MISSING, # makes the default, for a list of numbers
+           ) -> Any:
+    "A dataclass field holding a number (or a list of numbers) whose allowed range the config layer checks."
+    if (ge is not None and gt is not None) or (le is not None and lt is not None) or (ge, gt, le, lt) == (None,) * 4:
+        raise TypeError("bounded: give one lower bound (ge or gt) and/or one upper bound (le or lt)")
+    allowed = Range(gt if gt is not None else ge, lt if lt is not None else le, gt is not None, lt is not None)
+    if default not in (dataclasses.MISSING, None) and default not in allowed:
+        raise TypeError(f"bounded: the default {default!r} is not {allowed}")
+    return dataclasses.field(default=default, default_factory=default_factory, metadata={"range": allowed})
+
+def _check_range(value, allowed: Range | None) -> None:
+    "Raise `_Mismatch` when `value` (or an item of a list of numbers) lies outside `allowed`; null passes."
+    if allowed is None or value is None:
+        return
+    items = value if isinstance(value, (list, tuple)) else [value]
+    for position, item in enumerate(items):
+        if item is not None and item not in allowed:
+            where = f"item {position + 1}: " if isinstance(value, (list, tuple)) else ""
+            raise _Mismatch(f"{where}must be {allowed}, got {_describe(item)}")
+
+# %% ../nbs/05_config.ipynb 16
 def _build(cls, data: dict, path: tuple, lines: dict):
     known = {f.name: f for f in config_fields(cls)}
     unknown = [k for k in data if k not in known]
@@ -187,6 +262,7 @@ def _build(cls, data: dict, path: tuple, lines: dict):
                     values[name] = _build(_optional(f.type)[1], data[name], path + (name,), lines)
                 else:
                     values[name] = _check(data[name], f.type)
+                    _check_range(values[name], f.range)
             except _Mismatch as exc:
                 raise _KeyProblem(path + (name,), str(exc)) from None
         elif f.default is dataclasses.MISSING:
@@ -218,7 +294,9 @@ def from_mapping(cls: type, # the config dataclass
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise SpeechnbError(f"{where}: expected a mapping of {cls.__name__} settings, got {_describe(data)}")
+        line, key = (lines or {}).get(tuple(prefix)), ".".join(map(str, prefix))
+        raise SpeechnbError(f"{where}{f', line {line}' if line else ''}: {f'{key}: ' if key else ''}"
+                            f"expected a mapping of {cls.__name__} settings, got {_describe(data)}")
     try:
         return _build(cls, data, tuple(prefix), lines or {})
     except _KeyProblem as problem:
@@ -228,7 +306,7 @@ def from_mapping(cls: type, # the config dataclass
         raise SpeechnbError(f"{where}{f', line {line}' if line else ''}: {key}: {problem.message}" if key
                             else f"{where}: {problem.message}") from None
 
-# %% ../nbs/05_config.ipynb 19
+# %% ../nbs/05_config.ipynb 23
 def yaml_key_lines(text: str, # YAML source
                   ) -> dict:
     "Line number (1-based) of every mapping key in `text`, by key path tuple."
@@ -263,7 +341,7 @@ def read_config(cls: type, # the config dataclass
         data, prefix = data[section], (section,)
     return from_mapping(cls, data, str(path), lines, prefix)
 
-# %% ../nbs/05_config.ipynb 23
+# %% ../nbs/05_config.ipynb 27
 def _flag_type(tp, nullable: bool):
     def convert(text: str):
         if nullable and text.lower() in ("none", "null"):
@@ -317,7 +395,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, # parser (or argument 
             add_config_arguments(group, tp, f"{prefix}{f.name}.", defaults=shown if dataclasses.is_dataclass(shown) else None)
             continue
         flag, dest = f"--{prefix}{f.name.replace('_', '-')}", f"{prefix}{f.name}"
-        help_text = f"{f.doc.rstrip('.') if f.doc else f.name.replace('_', ' ')} (default: {_default_text(shown)})".replace("%", "%%")
+        allowed = f"; {f.range}" if f.range is not None else ""
+        help_text = f"{f.doc.rstrip('.') if f.doc else f.name.replace('_', ' ')} (default: {_default_text(shown)}{allowed})".replace("%", "%%")
         options = dict(dest=dest, default=argparse.SUPPRESS, help=help_text)
         origin, args = typing.get_origin(tp), typing.get_args(tp)
         if tp is bool and not nullable:
@@ -377,7 +456,30 @@ def to_dict(config: Any, # a config instance
     "A config as plain data (nested sections as dicts), for YAML, JSON and content hashes."
     return dataclasses.asdict(config)
 
-# %% ../nbs/05_config.ipynb 30
+# %% ../nbs/05_config.ipynb 34
+def add_number_argument(parser, # parser or argument group
+                        flag: str, # the flag, e.g. "--limit"
+                        kind: type, # int or float
+                        help: str, # what the number means
+                        default: Any = None, # value when the flag is not given
+                        shown: str | None = None, # how the default is shown in --help (default: the value)
+                        **bounds, # the range: ge / gt / le / lt, as for `bounded`
+                       ):
+    "Add a numeric flag outside any config: parsed as `kind`, finite and inside `bounds` (else exit 2), the range in its help."
+    allowed = bounded(**bounds).metadata["range"]
+    def convert(text: str):
+        try:
+            value = check_value(kind(text), kind)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"expected {'a whole number' if kind is int else 'a finite number'}, got {text!r}") from None
+        if value not in allowed:
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text}")
+        return value
+    convert.__name__ = kind.__name__
+    text = f"{help} (default: {shown or _default_text(default)}; {allowed})".replace("%", "%%")
+    return parser.add_argument(flag, type=convert, default=default, metavar=kind.__name__.upper(), help=text)
+
+# %% ../nbs/05_config.ipynb 37
 def config_table(cls: type, # the config dataclass
                  prefix: str = "", # key prefix for nested sections
                 ) -> str:
@@ -389,5 +491,6 @@ def config_table(cls: type, # the config dataclass
             rows.append(f"| **{prefix}{f.name}** | section | | {f.doc} |")
             rows.append(config_table(tp, f"{prefix}{f.name}."))
             continue
-        rows.append(f"| `{prefix}{f.name}` | {_type_name(f.type)} | `{_default_text(f.default)}` | {f.doc.replace('|', '/')} |")
+        kind = _type_name(f.type) + (f", {f.range}" if f.range is not None else "")
+        rows.append(f"| `{prefix}{f.name}` | {kind} | `{_default_text(f.default)}` | {f.doc.replace('|', '/')} |")
     return "\n".join(rows)

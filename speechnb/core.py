@@ -193,7 +193,7 @@ def read_jsonl(path: str | Path, # JSONL file, one object per line
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
-                line = raw.decode("utf-8")
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")  # a byte-order mark starts a file only
             except UnicodeDecodeError as exc:
                 raise SpeechnbError(f"{path}, line {number}: not valid UTF-8 (byte {exc.start})") from None
             if not line.strip():
@@ -267,8 +267,14 @@ def read_yaml(path: str | Path, # a YAML file whose top level is a mapping
     path = Path(path)
     if not path.is_file():
         raise SpeechnbError(f"{path}: {what} not found")
+    raw = path.read_bytes()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = raw.decode("utf-8-sig")  # a byte-order mark is accepted
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise SpeechnbError(f"{path}, line {line}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark else ""

@@ -20,17 +20,18 @@ import torch
 from torch import nn
 
 from .audio import SAMPLE_RATE, load_audio
+from .config import add_number_argument
 from .core import SpeechnbError, check_input_file, check_output_dir, content_hash, project_root, read_yaml
 from .distill_data import chat_prompt, llm_fingerprint
 from .speech_encoder import SpeechEncoder, cached_frames, load_backbone, trainable_names
 
 # %% auto 0
-__all__ = ['log', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'ChatLayout', 'chat_layout', 'Batch', 'assemble', 'scaled_layers',
-           'teacher_outputs', 'token_ctc_loss', 'response_nll', 'distill_losses', 'generate_from_prompts',
-           'response_perplexity', 'save_checkpoint', 'read_meta', 'build_encoder', 'load_checkpoint',
-           'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill', 'check_prompt_audio', 'ask',
-           'evaluate_summarization', 'default_checkpoint', 'load_config_file', 'prepare_rows', 'read_transcripts',
-           'cli_distill', 'cli_ask']
+__all__ = ['META_FIELDS', 'log', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'ChatLayout', 'chat_layout', 'Batch', 'assemble',
+           'scaled_layers', 'teacher_outputs', 'token_ctc_loss', 'response_nll', 'distill_losses',
+           'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta', 'build_encoder',
+           'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill',
+           'check_prompt_audio', 'ask', 'evaluate_summarization', 'default_checkpoint', 'load_config_file',
+           'prepare_rows', 'read_transcripts', 'cli_distill', 'cli_ask']
 
 # %% ../nbs/62_distill.ipynb 6
 @dataclass
@@ -260,14 +261,30 @@ def save_checkpoint(folder: str | Path, # checkpoint folder (replaced atomically
     shutil.rmtree(old, ignore_errors=True)
     return folder
 
+META_FIELDS = dict(llm=str, llm_fingerprint=str, llm_width=int, backbone=str, encoder=dict)  # what a checkpoint's meta.json must hold
+
 def read_meta(folder: str | Path) -> dict:
-    "A checkpoint's `meta.json`, or a one-line error."
+    "A checkpoint's `meta.json`, checked against its shape (JSON object, fields and their types), or a one-line error naming file and key."
     path = Path(folder) / "meta.json"
     if not Path(folder).exists():
         raise SpeechnbError(f"{folder}: checkpoint not found")
     if not path.is_file():
         raise SpeechnbError(f"{folder}: not a speechnb distillation checkpoint (no meta.json)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        raise SpeechnbError(f"{path}: not UTF-8 text; is this a speechnb checkpoint?") from None
+    except json.JSONDecodeError as exc:
+        raise SpeechnbError(f"{path}, line {exc.lineno}: malformed JSON ({exc.msg}); the checkpoint is damaged, train it again") from None
+    if not isinstance(meta, dict):
+        raise SpeechnbError(f"{path}: expected a JSON object of checkpoint settings, got {type(meta).__name__}")
+    for key, kind in META_FIELDS.items():
+        if key not in meta:
+            raise SpeechnbError(f"{path}: {key}: required key is missing (the checkpoint is damaged, train it again)")
+        if not isinstance(meta[key], kind) or isinstance(meta[key], bool) or (kind is int and meta[key] < 1):
+            expected = {str: "text", int: "a whole number >= 1", dict: "a mapping"}[kind]
+            raise SpeechnbError(f"{path}: {key}: expected {expected}, got {str(meta[key])[:40]!r}")
+    return meta
 
 def build_encoder(meta: dict, # llm_width, backbone and encoder settings
                  ) -> SpeechEncoder:
@@ -302,7 +319,7 @@ def load_checkpoint(folder: str | Path, # checkpoint folder
         p.requires_grad_(False)
     return encoder.to(llm.device).eval(), llm, tokenizer, meta
 
-# %% ../nbs/62_distill.ipynb 31
+# %% ../nbs/62_distill.ipynb 33
 log = logging.getLogger("speechnb.distill")
 
 def _rows_frames(encoder: SpeechEncoder, rows: list[dict], backbone_name: str) -> list[torch.Tensor]:
@@ -514,7 +531,7 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     return dict(steps=step, history=history, checkpoint=str(final), samples_per_s=seen / max(time.time() - started, 1e-9),
                 val_ppl=validate() if validation_rows else None)
 
-# %% ../nbs/62_distill.ipynb 42
+# %% ../nbs/62_distill.ipynb 44
 def rouge_l(candidates: list[str], references: list[str]) -> list[float]:
     "ROUGE-L F1 of each candidate against its reference (rouge-score, stemmed)."
     from rouge_score import rouge_scorer
@@ -560,7 +577,7 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
             t.update(asr=h, cascade_answer=a)
     return {k: round(v, 4) for k, v in result.items()}, table
 
-# %% ../nbs/62_distill.ipynb 45
+# %% ../nbs/62_distill.ipynb 47
 def check_prompt_audio(path: str | Path, # WAV (or other) file
                        max_seconds: float = 60.0, # longest accepted prompt
                       ) -> np.ndarray:
@@ -586,7 +603,7 @@ def ask(encoder: SpeechEncoder | None, llm, tokenizer, # trained encoder (None f
         embeds = encoder.embed_audio(audio)
     return generate_from_prompts(llm, tokenizer, layout, [[text_before, embeds, text_after]], max_new_tokens)[0]
 
-# %% ../nbs/62_distill.ipynb 47
+# %% ../nbs/62_distill.ipynb 49
 SUMMARY_PROMPT = "Summarize the following in 3 sentences or less:"
 
 def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained encoder and frozen LLM
@@ -621,14 +638,17 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 49
+# %% ../nbs/62_distill.ipynb 51
 def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
                       ) -> Path:
     "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."
     path = Path(metrics_file) if metrics_file else project_root() / "reports" / "metrics.json"
     recorded = None
     if path.is_file():
-        recorded = json.loads(path.read_text(encoding="utf-8")).get("distill", {}).get("checkpoint_dir")
+        try:
+            recorded = json.loads(path.read_text(encoding="utf-8-sig")).get("distill", {}).get("checkpoint_dir")
+        except (ValueError, AttributeError):
+            raise SpeechnbError(f"{path}: not a speechnb metrics file (a JSON object); pass --checkpoint DIR") from None
     if not recorded:
         raise SpeechnbError(f"no trained speech encoder recorded in {path} (run 'make reproduce' or pass --checkpoint DIR)")
     folder = Path(recorded) if Path(recorded).is_absolute() else project_root() / recorded
@@ -648,7 +668,23 @@ def load_config_file(path: str | Path) -> dict:
         line = yaml_key_lines(path.read_text(encoding="utf-8")).get((str(unknown[0]),))
         raise SpeechnbError(f"{path}{f', line {line}' if line else ''}: {unknown[0]}: unknown section "
                             f"(sections: {', '.join(DISTILL_SECTIONS)})")
+    bad = _non_finite(data)
+    if bad is not None:
+        lines = yaml_key_lines(path.read_text(encoding="utf-8-sig"))
+        line = next((lines[bad[:n]] for n in range(len(bad), 0, -1) if bad[:n] in lines), None)
+        raise SpeechnbError(f"{path}{f', line {line}' if line else ''}: {'.'.join(bad)}: expected a finite number")
     return data
+
+def _non_finite(data, path: tuple = ()) -> tuple | None:
+    "The key path of the first NaN or ±inf number in nested YAML data (list items as their position), else None."
+    if isinstance(data, float) and not math.isfinite(data):
+        return path
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = _non_finite(value, path + (str(key),))
+        if found is not None:
+            return found
+    return None
 
 def prepare_rows(config: dict, llm, tokenizer, run_dir: str | Path | None = None, progress: bool = True) -> dict[str, list[dict]]:
     "Build (or read from the cache) the distillation rows, grouped by split."
@@ -662,7 +698,7 @@ def read_transcripts(path: str | Path) -> list[str]:
     lines = []
     for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
         try:
-            text = raw.decode("utf-8").strip()
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()  # a byte-order mark is accepted
         except UnicodeDecodeError:
             raise SpeechnbError(f"{path}, line {number}: not UTF-8 text") from None
         if text:
@@ -680,7 +716,7 @@ def cli_distill(argv: list[str]) -> int:
     parser.add_argument("--checkpoint", help="checkpoint to evaluate (default: the last reproduce run's)")
     parser.add_argument("--transcripts", help="eval: text file, one transcript per line, spoken with --voice")
     parser.add_argument("--voice", default="en-us+f3", help="eval: eSpeak NG voice for --transcripts")
-    parser.add_argument("--max-new-tokens", type=int, default=48)
+    add_number_argument(parser, "--max-new-tokens", int, "eval: answer length limit in tokens", 48, ge=1)
     parser.add_argument("--no-cascade", action="store_true", help="eval: skip the Whisper ASR cascade")
     args = parser.parse_args(argv)
     if args.action == "train":
@@ -695,14 +731,14 @@ def cli_distill(argv: list[str]) -> int:
         summary = train_distill(config, rows["train"], rows["validation"], output, llm, tokenizer)
         print(json.dumps(dict(steps=summary["steps"], checkpoint=summary["checkpoint"], val_ppl=summary["val_ppl"])))
         return 0
-    checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
-    read_meta(checkpoint)  # a missing or wrong checkpoint is reported before anything loads
     if args.transcripts:
         lines = read_transcripts(args.transcripts)
     elif args.config:
         load_config_file(args.config)
     else:
         raise SpeechnbError("distill eval needs --transcripts FILE.txt or --config CFG.yaml")
+    checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
+    read_meta(checkpoint)  # a missing or wrong checkpoint is reported before anything loads
     encoder, llm, tokenizer, meta = load_checkpoint(checkpoint)
     if args.transcripts:
         from speechnb.distill_data import greedy_targets, spoken
@@ -724,8 +760,8 @@ def cli_ask(argv: list[str]) -> int:
     parser.add_argument("--audio", help="WAV (any rate/channels/format) with the spoken prompt")
     parser.add_argument("--text", default="", help="text before the audio, e.g. 'Summarize:' (alone: a text prompt)")
     parser.add_argument("--checkpoint", help="trained encoder (default: the last reproduce run's)")
-    parser.add_argument("--max-new-tokens", type=int, default=96)
-    parser.add_argument("--max-seconds", type=float, default=60.0)
+    add_number_argument(parser, "--max-new-tokens", int, "answer length limit in tokens", 96, ge=1)
+    add_number_argument(parser, "--max-seconds", float, "longest spoken prompt accepted, in seconds", 60.0, gt=0)
     parser.add_argument("--llm", help="LLM to answer with (default: the one the checkpoint was trained for)")
     args = parser.parse_args(argv)
     if not args.audio and not args.text:

@@ -14,72 +14,61 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
+from .config import (add_config_arguments, add_number_argument, apply_arguments, bounded, from_mapping, to_dict,
+                             yaml_key_lines)
 from .core import (SpeechnbError, check_input_file, check_output_dir, content_hash, project_root, read_jsonl,
                            read_yaml)
 from .models import DEFAULT_LLM, default_device, load_llm
 
 # %% auto 0
-__all__ = ['log', 'DPO_DEFAULTS', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'dpo_settings', 'most_repeated_trigram', 'dpo_pairs',
-           'strategy_messages', 'render_pairs', 'trainable_policy', 'save_policy', 'training_key', 'train_dpo',
-           'content_words', 'collapse_flags', 'collapse_report', 'cli_dpo']
+__all__ = ['log', 'DPO_DEFAULTS', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'DPOTrainConfig', 'dpo_settings', 'most_repeated_trigram',
+           'dpo_pairs', 'strategy_messages', 'render_pairs', 'trainable_policy', 'save_policy', 'training_key',
+           'train_dpo', 'content_words', 'collapse_flags', 'collapse_report', 'cli_dpo']
 
 # %% ../nbs/50_dpo.ipynb 5
 log = logging.getLogger("speechnb.dpo")
 
-DPO_DEFAULTS = dict(
-    model=DEFAULT_LLM,        # policy: embedded name, local folder or hub id
-    strategy="base",          # prompting strategy whose system prompt the pairs are rendered under
-    beta=0.1,                 # DPO temperature (the Speechworthy setting)
-    loss_type="sigmoid",      # TRL loss: "sigmoid" is the original DPO loss
-    sft_weight=0.0,           # weight of an added NLL loss on the chosen answer (RPO's lever against drifting off the answer); 0 = plain DPO
-    ld_alpha=None,            # LD-DPO: weight of the tokens beyond the shorter answer's length (None = plain DPO; <1 weakens the length signal)
-    lora_r=16,                # LoRA rank; 0 trains every weight (full fine-tuning)
-    lora_alpha=32,            # LoRA scale
-    lora_dropout=0.0,         # LoRA dropout
-    lora_targets="all-linear",  # modules that get adapters
-    max_length=256,           # tokens of prompt + answer kept (longer pairs are cut at the end)
-    max_pairs=None,           # use at most this many training pairs (None: all)
-    drop_repetitive_chosen=False,  # skip pairs whose preferred answer loops (a word trigram 3+ times): DPO amplifies loops
-    epochs=1.0,               # passes over the pairs (ignored when max_steps > 0)
-    max_steps=-1,             # optimizer steps (-1: from epochs)
-    batch_size=2,             # pairs per device per step
-    grad_accum=1,             # gradient accumulation steps
-    learning_rate=5e-5,       # AdamW learning rate
-    lr_scheduler="cosine",    # learning-rate schedule
-    warmup_ratio=0.05,        # fraction of steps to warm up
-    gradient_checkpointing=False,  # trade compute for memory (large models)
-    save_steps=25,            # checkpoint every N steps (resumable)
-    save_total_limit=2,       # checkpoints kept
-    logging_steps=5,          # log every N steps
-    seed=0,                   # random seed
-)
+@dataclass
+class DPOTrainConfig:
+    "How the policy trains with DPO: the `train:` section of dpo.yaml and the flags of `speechnb dpo train`."
+    model: str = DEFAULT_LLM # policy: embedded name, local folder or hub id
+    strategy: str = "base" # prompting strategy whose system prompt the pairs are rendered under
+    beta: float = bounded(0.1, gt=0) # DPO temperature (the Speechworthy setting)
+    loss_type: str = "sigmoid" # TRL loss: "sigmoid" is the original DPO loss
+    sft_weight: float = bounded(0.0, ge=0) # weight of an added NLL loss on the chosen answer (RPO's lever against drifting off the answer); 0 = plain DPO
+    ld_alpha: float | None = bounded(None, ge=0, le=1) # LD-DPO: weight of the tokens beyond the shorter answer's length (null = plain DPO; <1 weakens the length signal)
+    lora_r: int = bounded(16, ge=0) # LoRA rank; 0 trains every weight (full fine-tuning)
+    lora_alpha: int = bounded(32, ge=1) # LoRA scale
+    lora_dropout: float = bounded(0.0, ge=0, lt=1) # LoRA dropout
+    lora_targets: str | list[str] = "all-linear" # modules that get adapters
+    max_length: int = bounded(256, ge=1) # tokens of prompt + answer kept (longer pairs are cut at the end)
+    max_pairs: int | None = bounded(None, ge=1) # use at most this many training pairs (null: all)
+    drop_repetitive_chosen: bool = False # skip pairs whose preferred answer loops (a word trigram 3+ times): DPO amplifies loops
+    epochs: float = bounded(1.0, gt=0) # passes over the pairs (ignored when max_steps > 0)
+    max_steps: int = bounded(-1, ge=-1) # optimizer steps (-1: from epochs)
+    batch_size: int = bounded(2, ge=1) # pairs per device per step
+    grad_accum: int = bounded(1, ge=1) # gradient accumulation steps
+    learning_rate: float = bounded(5e-5, gt=0) # AdamW learning rate
+    lr_scheduler: str = "cosine" # learning-rate schedule
+    warmup_ratio: float = bounded(0.05, ge=0, lt=1) # fraction of steps to warm up
+    gradient_checkpointing: bool = False # trade compute for memory (large models)
+    save_steps: int = bounded(25, ge=1) # checkpoint every N steps (resumable)
+    save_total_limit: int = bounded(2, ge=1) # checkpoints kept
+    logging_steps: int = bounded(5, ge=1) # log every N steps
+    seed: int = bounded(0, ge=0) # random seed
+
+DPO_DEFAULTS = to_dict(DPOTrainConfig())  # the settings as a plain dict, as `train_dpo` and the run key use them
 
 def dpo_settings(config: dict | None = None, # overrides of `DPO_DEFAULTS`, e.g. the `train:` section of dpo.yaml
                  where: str = "dpo config", # name for error messages
+                 lines: dict | None = None, # key path -> line, from `yaml_key_lines` (for errors)
+                 prefix: tuple = (), # key path of `config` in its file, e.g. ("train",)
                 ) -> dict:
-    "`DPO_DEFAULTS` updated with `config`; an unknown key or a bad value raises `SpeechnbError`."
-    config = dict(config or {})
-    unknown = sorted(set(config) - set(DPO_DEFAULTS))
-    if unknown:
-        raise SpeechnbError(f"{where}: unknown setting {unknown[0]!r} (settings: {', '.join(DPO_DEFAULTS)})")
-    settings = {**DPO_DEFAULTS, **config}
-    for key in ("beta", "learning_rate", "epochs"):
-        if not isinstance(settings[key], (int, float)) or settings[key] <= 0:
-            raise SpeechnbError(f"{where}: {key!r} must be a positive number, got {settings[key]!r}")
-    for key in ("lora_r", "batch_size", "grad_accum", "max_length", "save_steps", "logging_steps"):
-        if not isinstance(settings[key], int) or settings[key] < (0 if key == "lora_r" else 1):
-            raise SpeechnbError(f"{where}: {key!r} must be a whole number >= {0 if key == 'lora_r' else 1}, got {settings[key]!r}")
-    if not isinstance(settings["drop_repetitive_chosen"], bool):
-        raise SpeechnbError(f"{where}: 'drop_repetitive_chosen' must be true or false, got {settings['drop_repetitive_chosen']!r}")
-    if not isinstance(settings["sft_weight"], (int, float)) or settings["sft_weight"] < 0:
-        raise SpeechnbError(f"{where}: 'sft_weight' must be a number >= 0, got {settings['sft_weight']!r}")
-    if settings["ld_alpha"] is not None and (not isinstance(settings["ld_alpha"], (int, float)) or not 0 <= settings["ld_alpha"] <= 1):
-        raise SpeechnbError(f"{where}: 'ld_alpha' must be in [0, 1] or null, got {settings['ld_alpha']!r}")
-    if not isinstance(settings["warmup_ratio"], (int, float)) or not 0 <= settings["warmup_ratio"] < 1:
-        raise SpeechnbError(f"{where}: 'warmup_ratio' must be in [0, 1), got {settings['warmup_ratio']!r}")
-    return settings
+    "`DPO_DEFAULTS` updated with `config`, checked by `speechnb.config` (unknown key, type, NaN, range: one line with file, line and key)."
+    return to_dict(from_mapping(DPOTrainConfig, config, where, lines, prefix))
 
 # %% ../nbs/50_dpo.ipynb 8
 def most_repeated_trigram(text: str, # any text
@@ -316,12 +305,7 @@ def _profile_settings(profile: str | None, config_file: str | None) -> dict:
     data = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("train"), dict):
         raise SpeechnbError(f"{path}: no 'train' mapping of DPO settings (is this a dpo.yaml?)")
-    unknown = [key for key in data["train"] if key not in DPO_DEFAULTS]
-    if unknown:
-        from speechnb.config import yaml_key_lines
-        line = yaml_key_lines(path.read_text(encoding="utf-8")).get(("train", str(unknown[0])))
-        raise SpeechnbError(f"{path}{f', line {line}' if line else ''}: train.{unknown[0]}: unknown setting "
-                            f"(settings: {', '.join(DPO_DEFAULTS)})")
+    dpo_settings(data["train"], str(path), yaml_key_lines(path.read_text(encoding="utf-8")), ("train",))
     return data["train"]
 
 def cli_dpo(argv: list[str], # command-line words after `speechnb dpo`
@@ -334,17 +318,12 @@ def cli_dpo(argv: list[str], # command-line words after `speechnb dpo`
     train.add_argument("--output", required=True, help="folder for the trained policy (checkpoints go beside it)")
     train.add_argument("--profile", choices=("smoke", "default", "full"), help="read settings from configs/<profile>/dpo.yaml")
     train.add_argument("--config", help="a dpo.yaml file to read settings from (its 'train:' section)")
-    train.add_argument("--model", help=f"policy to start from (default: {DEFAULT_LLM})")
-    train.add_argument("--max-steps", type=int, help="optimizer steps (default: from the config)")
-    train.add_argument("--max-pairs", type=int, help="use at most this many pairs")
-    train.add_argument("--max-length", type=int, help="tokens of prompt + answer")
-    train.add_argument("--lora-r", type=int, help="LoRA rank (0: full fine-tuning)")
-    train.add_argument("--beta", type=float, help="DPO beta (default 0.1)")
     train.add_argument("--no-resume", action="store_true", help="start afresh even when a checkpoint exists")
     train.add_argument("--device", help="cpu, cuda, ... (default: cuda if available)")
+    add_config_arguments(train.add_argument_group("DPO settings (over --profile or --config)"), DPOTrainConfig)
     check = sub.add_parser("check", help="collapse report (empty / short / evasive / repetitive / off-topic) of a responses file")
     check.add_argument("--responses", required=True, help="responses JSONL with prompt, response, config")
-    check.add_argument("--min-words", type=int, default=3, help="answers with fewer words count as short (default 3)")
+    add_number_argument(check, "--min-words", int, "answers with fewer words count as short", 3, ge=1)
     args = parser.parse_args(argv)
     if args.action == "check":
         rows = read_jsonl(check_input_file(args.responses, "responses file"), required=("prompt", "response"))
@@ -352,11 +331,8 @@ def cli_dpo(argv: list[str], # command-line words after `speechnb dpo`
             raise SpeechnbError(f"{args.responses}: no responses to check")
         print(collapse_report(rows, min_words=args.min_words).to_string(index=False, float_format="%.3f"))
         return 0
-    settings = _profile_settings(args.profile, args.config)
-    overrides = dict(model=args.model, max_steps=args.max_steps, max_pairs=args.max_pairs, max_length=args.max_length,
-                     lora_r=args.lora_r, beta=args.beta)
-    settings.update({k: v for k, v in overrides.items() if v is not None})
-    dpo_settings(settings, args.config or (f"configs/{args.profile}/dpo.yaml" if args.profile else "dpo flags"))
+    where = args.config or (f"configs/{args.profile}/dpo.yaml" if args.profile else "dpo settings")
+    settings = to_dict(apply_arguments(from_mapping(DPOTrainConfig, _profile_settings(args.profile, args.config), where), args))
     check_input_file(args.pairs, "pairs file")
     check_output_dir(args.output, "policy folder")  # every input and the output checked before the policy loads
     summary = train_dpo(args.pairs, args.output, settings, resume=not args.no_resume, device=args.device)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .config import bounded
+from .instructions import jsonl_line_numbers
 from .core import (SpeechnbError, append_jsonl, check_input_file, check_output_file, content_hash, read_jsonl,
                            write_jsonl)
 from .models import DEFAULT_LLM
@@ -54,26 +56,22 @@ class GenerateConfig:
     "Settings of a generation run (`speechnb generate`, the generation and DPO steps)."
     model: str = DEFAULT_LLM # embedded name, local folder, hub id, or openai:<model> for an OpenAI-compatible server
     strategies: list[str] = field(default_factory=lambda: ["base"]) # prompting strategies from data/prompting_strategies.yaml
-    temperatures: list[float] = field(default_factory=lambda: [0.0]) # sampling temperatures; 0 = greedy
-    samples: int = 1 # answers per prompt, strategy and temperature (more than 1 only makes sense when sampling)
-    max_new_tokens: int = 128 # answer length limit in tokens
-    batch_size: int = 16 # prompts generated together
-    seed: int = 0 # base seed for sampling; sample n uses seed + n
-    examples: int | None = None # example dialogues shown by strategies that show some (null: the strategies file's)
+    temperatures: list[float] = bounded(default_factory=lambda: [0.0], ge=0) # sampling temperatures; 0 = greedy
+    samples: int = bounded(1, ge=1) # answers per prompt, strategy and temperature (more than 1 only makes sense when sampling)
+    max_new_tokens: int = bounded(128, ge=1) # answer length limit in tokens
+    batch_size: int = bounded(16, ge=1) # prompts generated together
+    seed: int = bounded(0, ge=0) # base seed for sampling; sample n uses seed + n
+    examples: int | None = bounded(None, ge=0) # example dialogues shown by strategies that show some (null: the strategies file's)
     backend: Literal["auto", "ct2", "transformers"] = "auto" # engine for a local model: auto = ct2 on a CPU when the model converts
     compute_type: Literal["float32", "int8"] = "float32" # ct2 precision: float32 answers as transformers does, int8 is faster
     device: str | None = None # cpu, cuda, ... for transformers (default: cuda if available)
 
     def validate(self):
-        for name in ("samples", "max_new_tokens", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be at least 1")
+        "Lists that must not be empty (numbers are checked against their declared ranges)."
         if not self.strategies:
             raise ValueError("strategies: give at least one strategy")
-        if not self.temperatures or any(t < 0 for t in self.temperatures):
+        if not self.temperatures:
             raise ValueError("temperatures: give one or more temperatures >= 0")
-        if self.examples is not None and self.examples < 0:
-            raise ValueError("examples: must be 0 or more")
 
 # %% ../nbs/21_generation.ipynb 13
 def stop_token_ids(tokenizer, # the model's tokenizer
@@ -265,15 +263,16 @@ def existing_ids(path: str | Path, # an output JSONL file, possibly missing or c
         ids.add(row["id"])
     return ids
 
-def _prompt_rows(prompts) -> tuple[list[dict], str]:
-    "Prompt rows and the name of their source; `instruction` (and `context`, `id` when present) must be text."
+def _prompt_rows(prompts, limit: int | None = None) -> tuple[list[dict], str, list[str]]:
+    "Prompt rows (the first `limit`), their source's name and where each row is (file and line as an editor counts it)."
     if isinstance(prompts, (str, Path)):
         source = str(check_input_file(prompts, "prompts file"))
         rows = read_jsonl(prompts, required=["instruction"])
+        places = [f"{source}, line {number}" for number in jsonl_line_numbers(Path(prompts))]
     else:
         source, rows = "prompts", list(prompts)
-    for number, row in enumerate(rows, start=1):
-        where = f"{source}, line {number}" if source != "prompts" else f"prompts, row {number}"
+        places = [f"prompts, row {number}" for number in range(1, len(rows) + 1)]
+    for row, where in zip(rows, places):
         if "instruction" not in row:
             raise SpeechnbError(f"{where}: missing field 'instruction'")
         for name in ("instruction", "context"):
@@ -283,17 +282,17 @@ def _prompt_rows(prompts) -> tuple[list[dict], str]:
             raise SpeechnbError(f"{where}: field 'id' must be text or a number, got {type(row['id']).__name__}")
     if not rows:
         raise SpeechnbError(f"{source}: no prompts to answer (the file is empty)")
-    return rows, source
+    return rows[:limit], source, places[:limit]
 
-def _usable_prompts(rows: list[dict], source: str) -> tuple[list[dict], list[dict]]:
-    "(prompts to answer with ids, prompts skipped for an empty instruction); a duplicate id is an error."
+def _usable_prompts(rows: list[dict], source: str, places: list[str]) -> tuple[list[dict], list[dict]]:
+    "(prompts to answer with ids, prompts skipped for an empty instruction); a duplicate id is an error naming both lines."
     seen, usable, empty = {}, [], []
-    for number, row in enumerate(rows, start=1):
+    for row, where in zip(rows, places):
         instruction = (row.get("instruction") or "").strip()
         prompt_id = str(row.get("id") or content_hash(instruction, row.get("context") or ""))
         if prompt_id in seen:
-            raise SpeechnbError(f"{source}, line {number}: duplicate prompt id {prompt_id!r} (first on line {seen[prompt_id]})")
-        seen[prompt_id] = number
+            raise SpeechnbError(f"{where}: duplicate prompt id {prompt_id!r} (first on {seen[prompt_id].split(', ')[-1]})")
+        seen[prompt_id] = where
         (usable if instruction else empty).append({**row, "id": prompt_id, "instruction": instruction})
     if empty:
         log.warning("skipping %d prompt(s) with an empty instruction: %s", len(empty), ", ".join(r["id"] for r in empty[:5]))
@@ -335,12 +334,13 @@ def generate_responses(prompts, # prompt rows or a JSONL file of them
                        config: GenerateConfig | None = None, # the run's settings (default: `GenerateConfig()`)
                        backend=None, # an already loaded backend (default: load the one `config` asks for)
                        progress: bool = True, # show a tqdm bar
+                       limit: int | None = None, # answer only the first `limit` prompts (None: all)
                       ) -> dict:
     "Generate the missing response rows into `output`; returns counts of written, existing, skipped and truncated rows."
     from tqdm.auto import tqdm
     config = config or GenerateConfig()
     check_output_file(output, "responses file")
-    usable, empty = _usable_prompts(*_prompt_rows(prompts))
+    usable, empty = _usable_prompts(*_prompt_rows(prompts, limit))
     chosen = _strategies(config)
     engine = backend.engine if backend is not None else resolve_engine(config)
     done = existing_ids(output)
@@ -383,21 +383,20 @@ are kept and skipped, so an interrupted run resumes where it stopped."""
 def cli_generate(argv: list[str], # command-line words after `speechnb generate`
                 ) -> int:
     "`speechnb generate`: responses for a prompts JSONL under one or more prompting strategies."
-    from speechnb.config import add_config_arguments, apply_arguments, read_config
+    from speechnb.config import add_config_arguments, add_number_argument, apply_arguments, read_config
     parser = argparse.ArgumentParser(prog="speechnb generate", description=cli_generate.__doc__.replace("`", ""),
                                      epilog=_GENERATE_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prompts", required=True, help="prompts JSONL (fields: instruction, optional context, id, split)")
     parser.add_argument("--output", required=True, help="responses JSONL; rows already there are kept and skipped")
     parser.add_argument("--config", help="YAML file of generation settings (the flags below override it)")
-    parser.add_argument("--limit", type=int, help="answer only the first N prompts (default: all)")
+    add_number_argument(parser, "--limit", int, "answer only the first N prompts of the file", shown="all", ge=1)
     add_config_arguments(parser, GenerateConfig)
     args = parser.parse_args(argv)
     config = apply_arguments(read_config(GenerateConfig, args.config) if args.config else GenerateConfig(), args)
     check_output_file(args.output, "responses file")
-    rows, _ = _prompt_rows(args.prompts)
-    rows = rows[:args.limit] if args.limit else rows
-    _strategies(config)  # unknown strategy names fail before the model loads
-    stats = generate_responses(rows, args.output, config)
+    _usable_prompts(*_prompt_rows(args.prompts, args.limit))  # bad rows and duplicate ids fail before the model loads
+    _strategies(config)  # so do unknown strategy names
+    stats = generate_responses(args.prompts, args.output, config, limit=args.limit)
     print(f"{args.output}: {stats['written']} rows written with {stats['engine']}, {stats['existing']} already there, "
           f"{stats['skipped_empty']} empty prompts skipped, {stats['truncated']} contexts truncated")
     return 0

@@ -13,7 +13,7 @@ from .core import SpeechnbError, project_root, read_jsonl
 
 # %% auto 0
 __all__ = ['DOLLY_HUB_ID', 'DOLLY_CATEGORIES', 'DOLLY_FIELDS', 'sample_path', 'check_rows', 'first_per_category',
-           'load_instructions', 'jsonl_line_numbers']
+           'load_instructions', 'jsonl_line_numbers', 'row_place']
 
 # %% ../nbs/10_instructions.ipynb 5
 DOLLY_HUB_ID = "databricks/databricks-dolly-15k"
@@ -124,4 +124,16 @@ def jsonl_line_numbers(path: Path, # a JSONL file
                       ) -> list[int]:
     "1-based numbers of the non-blank lines of a JSONL file (the lines `read_jsonl` turns into rows)."
     with open(path, "rb") as handle:
-        return [number for number, line in enumerate(handle, start=1) if line.strip()]
+        return [number for number, line in enumerate(handle, start=1)
+                if (line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line).strip()]
+
+def row_place(where: str | Path, # the rows' source: a JSONL file, or a name such as "pairs"
+              number: int, # 1-based position of the row among the rows read
+             ) -> str:
+    "Where row `number` came from: 'FILE, line L' for a JSONL file (the line an editor shows), else 'WHERE, record N'."
+    path = Path(where)
+    if path.suffix != ".json" and path.is_file():
+        lines = jsonl_line_numbers(path)
+        if 0 < number <= len(lines):
+            return f"{path}, line {lines[number - 1]}"
+    return f"{where}, record {number}"

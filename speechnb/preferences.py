@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .config import add_config_arguments, apply_arguments
+from .config import add_config_arguments, apply_arguments, bounded
 from .core import SpeechnbError, check_input_file, check_output_file, content_hash, read_jsonl, write_jsonl
+from .instructions import row_place
 from .metrics import nonvocal, read_responses
 
 # %% auto 0
@@ -61,11 +62,11 @@ def clean_pairs(pairs: Iterable[dict], # records in the shared schema
     for number, pair in enumerate(pairs, start=1):
         for name in ("prompt", "chosen", "rejected"):
             if name not in pair:
-                raise SpeechnbError(f"{where}, record {number}: missing field {name!r}")
+                raise SpeechnbError(f"{row_place(where, number)}: missing field {name!r}")
             if not isinstance(pair[name], str):
-                raise SpeechnbError(f"{where}, record {number}: field {name!r} must be text, got {type(pair[name]).__name__}")
+                raise SpeechnbError(f"{row_place(where, number)}: field {name!r} must be text, got {type(pair[name]).__name__}")
         if pair.get("split", "train") not in SPLITS:
-            raise SpeechnbError(f"{where}, record {number}: field 'split' is {pair['split']!r} (expected one of {', '.join(SPLITS)})")
+            raise SpeechnbError(f"{row_place(where, number)}: field 'split' is {pair['split']!r} (expected one of {', '.join(SPLITS)})")
         if not pair["chosen"].strip() or not pair["rejected"].strip():
             dropped["empty response"] += 1
         elif pair["chosen"].strip() == pair["rejected"].strip():
@@ -95,7 +96,7 @@ def load_ranking_json(path: str | Path, # LLaMA-Factory-style ranking dataset (a
     if not path.is_file():
         raise SpeechnbError(f"{path}: file not found")
     try:
-        items = json.loads(path.read_text(encoding="utf-8"))
+        items = json.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark is accepted
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SpeechnbError(f"{path}: malformed JSON ({getattr(exc, 'msg', exc)}, line {getattr(exc, 'lineno', '?')})") from None
     if not isinstance(items, list):
@@ -129,7 +130,7 @@ def load_trl_jsonl(path: str | Path, # TRL-style preference JSONL ({prompt, chos
     "Read TRL-style preference JSONL (text or chat messages) into preference records."
     pairs = []
     for number, row in enumerate(read_jsonl(path, required=("chosen", "rejected")), start=1):
-        where = f"{path}, record {number}"
+        where = row_place(path, number)
         prompt = _message_text(row.get("prompt", ""), where, "prompt")
         known = {key: row[key] for key in ("prompt_id", "chosen_config", "rejected_config", "annotator_count", "agreement") if key in row}
         pairs.append(make_pair(prompt, _message_text(row["chosen"], where, "chosen"), _message_text(row["rejected"], where, "rejected"),
@@ -168,10 +169,10 @@ def build_contrast_pairs(responses: list[dict], # rows of responses.jsonl (promp
         for name in ("prompt", "response"):
             if not isinstance(row.get(name), str):
                 problem = "missing field" if name not in row else f"field must be text, got {type(row[name]).__name__}:"
-                raise SpeechnbError(f"{where}, record {number}: {problem} {name!r}")
+                raise SpeechnbError(f"{row_place(where, number)}: {problem} {name!r}")
         strategy = row.get("strategy") or row.get("config")  # `config` may carry a temperature suffix ("detailed-t0.7")
         if not strategy:
-            raise SpeechnbError(f"{where}, record {number}: missing field 'strategy' (or 'config')")
+            raise SpeechnbError(f"{row_place(where, number)}: missing field 'strategy' (or 'config')")
         kind = "speech" if strategy in speech_configs else "plain" if strategy in plain_configs else None
         if kind:
             by_prompt[str(row.get("prompt_id") or row["prompt"])][kind].append(row)
@@ -237,20 +238,16 @@ class PairsConfig:
     "Which preference pairs are built by prompt contrast, and which pair files are added (reward step, `speechnb pairs build`)."
     speech_strategies: list[str] = field(default_factory=lambda: ["detailed", "icl", "easy"]) # responses under these strategies are preferred ...
     plain_strategies: list[str] = field(default_factory=lambda: ["base", "simple"]) # ... over responses to the same prompt under these
-    min_gap: float | None = None # keep a pair only when the rejected answer's speech cost is at least this much higher; null = all pairs
-    nonvocal_weight: float = NONVOCAL_WEIGHT # speech cost = words + this x unspeakable marks (`speech_cost`)
+    min_gap: float | None = bounded(None, ge=0) # keep a pair only when the rejected answer's speech cost is at least this much higher; null = all pairs
+    nonvocal_weight: float = bounded(NONVOCAL_WEIGHT, ge=0) # speech cost = words + this x unspeakable marks (`speech_cost`)
     extra: list[str] = field(default_factory=list) # more pair files (LLaMA-Factory ranking JSON, TRL or speechnb JSONL), project-relative
-    max_train_pairs: int | None = None # cap on training pairs (file order); null = all
-    min_train_pairs: int = 1 # fewer usable training pairs than this is an error
+    max_train_pairs: int | None = bounded(None, ge=1) # cap on training pairs (file order); null = all
+    min_train_pairs: int = bounded(1, ge=1) # fewer usable training pairs than this is an error
 
     def validate(self):
         both = sorted(set(self.speech_strategies) & set(self.plain_strategies))
         if both:
             raise ValueError(f"plain_strategies: {', '.join(both)} also listed as speech strategies")
-        if self.nonvocal_weight < 0:
-            raise ValueError("nonvocal_weight: must not be negative")
-        if self.min_train_pairs < 1:
-            raise ValueError("min_train_pairs: must be at least 1")
 
     def cost(self) -> Callable[[str], float] | None:
         "The speech cost the gap filter measures (None without a gap filter)."

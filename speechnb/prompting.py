@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
+from .config import bounded, from_mapping, yaml_key_lines
 from .core import SpeechnbError, project_root, read_yaml
 
 # %% auto 0
-__all__ = ['log', 'strategies_file', 'Strategy', 'load_strategies', 'get_strategy', 'user_turn', 'build_messages', 'fold_system',
-           'plain_chat_text', 'chat_text', 'fit_prompt', 'clean_response']
+__all__ = ['log', 'strategies_file', 'Strategy', 'StrategySettings', 'load_strategies', 'get_strategy', 'user_turn',
+           'build_messages', 'fold_system', 'plain_chat_text', 'chat_text', 'fit_prompt', 'clean_response']
 
 # %% ../nbs/20_prompting.ipynb 5
 log = logging.getLogger("speechnb.prompting")
@@ -33,23 +35,37 @@ class Strategy:
     purpose: str = "" # one line for people
 
 # %% ../nbs/20_prompting.ipynb 7
-def _examples_for(path: Path, name: str, spec: dict, dialogues: list) -> list[dict]:
-    count = spec.get("examples", 0) or 0
-    if not isinstance(count, int) or count < 0:
-        raise SpeechnbError(f"{path}: strategy {name!r}: 'examples' must be a whole number >= 0, got {count!r}")
+@dataclass
+class StrategySettings:
+    "One entry of the strategies file as written (its keys, types and ranges checked by `speechnb.config`)."
+    system: str | None = None # the system prompt (or give `extends`)
+    extends: str | None = None # start from this strategy's system prompt ...
+    append: str | None = None # ... and add this text after it
+    examples: int | None = bounded(0, ge=0) # how many of `example_dialogues` to show (null or 0: none)
+    example_format: Literal["turns", "inline"] = "turns" # examples as chat turns, or written out inside the system prompt
+    purpose: str = "" # one line for people
+
+def _examples_for(path: Path, name: str, spec: StrategySettings, dialogues: list) -> list[dict]:
+    count = spec.examples or 0
     if count > len(dialogues):
         raise SpeechnbError(f"{path}: strategy {name!r} asks for {count} examples but 'example_dialogues' has {len(dialogues)}")
     return dialogues[:count]
 
-def _read_strategy_file(path: Path) -> tuple[dict, list]:
-    data = read_yaml(path, "strategies file")
+def _read_strategy_file(path: Path) -> tuple[dict[str, StrategySettings], list]:
+    data, lines = read_yaml(path, "strategies file"), yaml_key_lines(path.read_text(encoding="utf-8-sig"))
+    unknown = [key for key in data if key not in ("strategies", "example_dialogues")]
+    if unknown:
+        raise SpeechnbError(f"{path}, line {lines.get((str(unknown[0]),))}: {unknown[0]}: unknown key (known: strategies, example_dialogues)")
     specs, dialogues = data.get("strategies"), data.get("example_dialogues") or []
     if not isinstance(specs, dict) or not specs:
-        raise SpeechnbError(f"{path}: expected a 'strategies' mapping")
+        raise SpeechnbError(f"{path}: expected a 'strategies' mapping of strategy names to settings")
+    if not isinstance(dialogues, list):
+        raise SpeechnbError(f"{path}, line {lines.get(('example_dialogues',))}: example_dialogues: expected a list of user/assistant pairs")
     for number, dialogue in enumerate(dialogues, start=1):
-        if not (isinstance(dialogue, dict) and str(dialogue.get("user", "")).strip() and str(dialogue.get("assistant", "")).strip()):
-            raise SpeechnbError(f"{path}: example_dialogues item {number} needs non-empty 'user' and 'assistant'")
-    return specs, dialogues
+        if not (isinstance(dialogue, dict) and all(isinstance(dialogue.get(k), str) and dialogue[k].strip() for k in ("user", "assistant"))):
+            raise SpeechnbError(f"{path}: example_dialogues item {number} needs non-empty 'user' and 'assistant' texts")
+    return {str(name): from_mapping(StrategySettings, spec, str(path), lines, ("strategies", str(name)))
+            for name, spec in specs.items()}, dialogues
 
 def load_strategies(path: str | Path | None = None, # YAML file (default: data/prompting_strategies.yaml)
                     examples: dict[str, int] | None = None, # per-strategy override of the number of examples
@@ -60,28 +76,23 @@ def load_strategies(path: str | Path | None = None, # YAML file (default: data/p
 
     def system_of(name: str, seen: tuple = ()) -> str:
         spec = specs[name]
-        if "extends" in spec:
-            parent = spec["extends"]
+        if spec.extends is not None:
+            parent = spec.extends
             if parent not in specs or parent in seen:
                 raise SpeechnbError(f"{path}: strategy {name!r} extends {'unknown' if parent not in specs else 'circular'} strategy {parent!r}")
             text = system_of(parent, seen + (name,))
         else:
-            text = str(spec.get("system") or "").strip()
+            text = (spec.system or "").strip()
         if not text:
             raise SpeechnbError(f"{path}: strategy {name!r} has no 'system' prompt")
-        return (text + "\n" + str(spec["append"]).strip()) if spec.get("append") else text
+        return (text + "\n" + spec.append.strip()) if spec.append else text
 
     strategies = {}
     for name, spec in specs.items():
-        if not isinstance(spec, dict):
-            raise SpeechnbError(f"{path}: strategy {name!r} must be a mapping")
-        example_format = spec.get("example_format", "turns")
-        if example_format not in ("turns", "inline"):
-            raise SpeechnbError(f"{path}: strategy {name!r}: example_format must be 'turns' or 'inline', got {example_format!r}")
         if examples and name in examples:
-            spec = {**spec, "examples": examples[name]}
+            spec = replace(spec, examples=examples[name])
         strategies[name] = Strategy(name, system_of(name), _examples_for(path, name, spec, dialogues),
-                                    example_format, str(spec.get("purpose", "")))
+                                    spec.example_format, spec.purpose)
     return strategies
 
 def get_strategy(name: str, # strategy name, e.g. "detailed"

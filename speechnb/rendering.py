@@ -13,6 +13,7 @@ from pathlib import Path
 from .audio import save_wav, speak
 from .core import (SpeechnbError, check_input_file, check_output_file, content_hash, ensure_writable_dir, project_root,
                            read_jsonl, write_jsonl)
+from .config import bounded
 from .generation import GenerateConfig
 from .models import DEFAULT_LLM
 
@@ -93,19 +94,15 @@ class GenerateStepConfig:
     "Settings of the generation step: which models answer which prompts, how, and how the answers are spoken."
     models: list[str] = field(default_factory=lambda: [DEFAULT_LLM]) # models that answer, each with the `generation` settings
     generation: GenerateConfig = field(default_factory=GenerateConfig) # strategies, temperatures, length, batching, engine (`model` is set per model)
-    max_prompts: int | None = None # voice-suitable prompts used, in a stable hash order; null = all
+    max_prompts: int | None = bounded(None, ge=1) # voice-suitable prompts used, in a stable hash order; null = all
     render: bool = True # speak prompts and answers with eSpeak NG
     voices: list[str] = field(default_factory=lambda: list(DEFAULT_VOICES)) # voices, chosen per prompt
-    rate: int = DEFAULT_RATE # words per minute
-    show_examples: int = 3 # prompts shown side by side with audio players
+    rate: int = bounded(DEFAULT_RATE, ge=80, le=450) # words per minute
+    show_examples: int = bounded(3, ge=0) # prompts shown side by side with audio players
 
     def validate(self):
         if not self.models:
             raise ValueError("models: give at least one model")
-        if self.max_prompts is not None and self.max_prompts < 1:
-            raise ValueError("max_prompts: must be at least 1 (or null for all)")
-        if self.rate < 1:
-            raise ValueError("rate: must be at least 1 word per minute")
         self.generation.validate()
 
     def for_model(self, model: str) -> GenerateConfig:

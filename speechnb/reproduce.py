@@ -282,6 +282,14 @@ def _missing_upstream(step: Step, pipeline: list[Step], ctx: Context, upstream: 
     notebooks = {s.name: s.notebook for s in pipeline}
     return next((d for d in step.depends_on if d not in upstream and (ctx.root / notebooks[d]).is_file()), None)
 
+def _check_upstream(steps: list[Step], pipeline: list[Step], ctx: Context, upstream: dict) -> None:
+    "Refuse, before anything is created, a chosen step whose inputs come from a step that never ran and is not chosen."
+    chosen = {s.name for s in steps}
+    for step in steps:
+        missing = _missing_upstream(step, pipeline, ctx, upstream)
+        if missing and missing not in chosen:
+            raise SpeechnbError(f"step {step.name!r} needs {missing!r} to have run first (run without --only)")
+
 def _record_timings(ctx: Context, summary: dict) -> None:
     path = ctx.reports_dir / "pipeline.json"
     timings = json.loads(path.read_text()) if path.is_file() else {}
@@ -317,10 +325,12 @@ def reproduce(profile: str = "default", # smoke | default | full
     pipeline = pipeline or PIPELINE
     _check_order(pipeline)
     ctx = make_context(profile, root, run_dir, reports_dir)
-    if not dry_run:
-        check_output_dir(ctx.run_dir, "run folder").mkdir(parents=True, exist_ok=True)
-        check_output_dir(ctx.reports_dir, "reports folder").mkdir(parents=True, exist_ok=True)
     steps, upstream, graph = select_steps(pipeline, only), recorded_outputs(pipeline, ctx), module_graph(root)
+    if not dry_run:  # every check first (step names, missing inputs, both folders), then the folders are made
+        _check_upstream(steps, pipeline, ctx, upstream)
+        folders = [check_output_dir(ctx.run_dir, "run folder"), check_output_dir(ctx.reports_dir, "reports folder")]
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
     summary, pending = {}, set()  # pending: steps a dry run would run
     for number, step in enumerate(steps, start=1):
         prefix = f"[{number}/{len(steps)}] {step.name}"

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .config import add_config_arguments, apply_arguments, read_config, to_dict
+from .config import add_config_arguments, add_number_argument, apply_arguments, bounded, read_config, to_dict
+from .instructions import row_place
 from .core import (SpeechnbError, check_input_dir, check_input_file, check_output_dir, check_output_file,
                            content_hash, project_root, read_jsonl, write_jsonl)
 from .models import DEFAULT_LLM, default_device, resolve_llm_path
@@ -30,9 +31,9 @@ __all__ = ['log', 'TEXT_FORMAT', 'REWARD_METADATA_FILE', 'format_text', 'load_re
            'pairwise_loss', 'LoraSettings', 'RewardModelConfig', 'RewardTrainingConfig', 'frozen_prefix_cache',
            'PrefixCacheCollator', 'pairwise_reward_trainer', 'reward_settings', 'reusable_model', 'prepare_backbone',
            'encode_pairs', 'cache_for_training', 'trainer_arguments', 'stop_after', 'training_callbacks',
-           'plain_progress', 'save_reward_model', 'train_reward_model', 'load_reward_model', 'default_model_dir',
-           'score', 'preference_metrics', 'calibration_table', 'plot_calibration', 'plot_learning_curves',
-           'RewardConfig', 'cli_reward']
+           'plain_progress', 'save_reward_model', 'train_reward_model', 'read_reward_metadata', 'load_reward_model',
+           'default_model_dir', 'score', 'preference_metrics', 'calibration_table', 'plot_calibration',
+           'plot_learning_curves', 'RewardConfig', 'cli_reward']
 
 # %% ../nbs/41_reward.ipynb 5
 TEXT_FORMAT = "User: {prompt}\nAssistant: {response}"
@@ -132,9 +133,9 @@ def pairwise_loss(chosen, # rewards of the preferred responses (pairs,)
 @dataclass
 class LoraSettings:
     "LoRA adapters on the backbone, trained instead of its top blocks and merged into the saved model."
-    r: int = 16 # adapter rank
-    alpha: int = 32 # LoRA scaling numerator (`lora_alpha`)
-    dropout: float = 0.0 # dropout on the adapters' input
+    r: int = bounded(16, ge=1) # adapter rank
+    alpha: int = bounded(32, ge=1) # LoRA scaling numerator (`lora_alpha`)
+    dropout: float = bounded(0.0, ge=0, lt=1) # dropout on the adapters' input
     target_modules: str | list[str] = "all-linear" # modules that get adapters (PEFT's names)
 
 @dataclass
@@ -142,42 +143,31 @@ class RewardModelConfig:
     "What the reward model is: its backbone, how a text is pooled, which weights train."
     backbone: str = DEFAULT_LLM # embedded name, local folder or hub id
     pooling: Literal["last", "mean"] = "last" # summarise a text by its last real token's state, or the mean over its tokens
-    max_length: int = 128 # tokens of "User: ...\nAssistant: ..." kept (longer texts are cut at the end)
-    trainable_layers: int = 2 # top blocks trained, plus the final norm and the head; -1 = all; 0 = a linear probe
+    max_length: int = bounded(128, ge=8) # tokens of "User: ...\nAssistant: ..." kept (longer texts are cut at the end)
+    trainable_layers: int = bounded(2, ge=-1) # top blocks trained, plus the final norm and the head; -1 = all; 0 = a linear probe
     cache_frozen: bool = True # compute the frozen blocks once per distinct text (needs trainable_layers >= 0 and no LoRA)
     lora: LoraSettings | None = None # LoRA adapters instead of top blocks, e.g. {r: 16, alpha: 32}; null = none
-
-    def validate(self):
-        if self.max_length < 8:
-            raise ValueError("max_length: must be at least 8 tokens")
-        if self.trainable_layers < -1:
-            raise ValueError("trainable_layers: -1 (all), 0 (head only) or a positive number of top blocks")
 
 @dataclass
 class RewardTrainingConfig:
     "How the reward model trains (transformers' Trainer through TRL's RewardTrainer)."
-    beta: float = 1e-3 # weight of the L2 term on the rewards (the paper's)
-    learning_rate: float = 1e-4 # peak learning rate (AdamW)
-    weight_decay: float = 0.0 # AdamW weight decay
-    warmup_steps: int = 0 # linear warm-up steps
-    epochs: float = 1.0 # passes over the training pairs (ignored when max_steps > 0)
-    max_steps: int = -1 # stop after this many optimizer steps; -1 = run the epochs
-    batch_size: int = 8 # pairs per step and device
-    grad_accum: int = 1 # batches accumulated per optimizer step
-    eval_steps: int = 50 # validate and checkpoint every N steps
-    logging_steps: int = 10 # log the training loss every N steps
-    early_stopping_patience: int = 3 # evaluations without a better validation loss before stopping; 0 = never stop early
-    seed: int = 0 # seed of the fresh head and the data order
+    beta: float = bounded(1e-3, ge=0) # weight of the L2 term on the rewards (the paper's)
+    learning_rate: float = bounded(1e-4, gt=0) # peak learning rate (AdamW)
+    weight_decay: float = bounded(0.0, ge=0) # AdamW weight decay
+    warmup_steps: int = bounded(0, ge=0) # linear warm-up steps
+    epochs: float = bounded(1.0, ge=0) # passes over the training pairs (ignored when max_steps > 0)
+    max_steps: int = bounded(-1, ge=-1) # stop after this many optimizer steps; -1 = run the epochs
+    batch_size: int = bounded(8, ge=1) # pairs per step and device
+    grad_accum: int = bounded(1, ge=1) # batches accumulated per optimizer step
+    eval_steps: int = bounded(50, ge=1) # validate and checkpoint every N steps
+    logging_steps: int = bounded(10, ge=1) # log the training loss every N steps
+    early_stopping_patience: int = bounded(3, ge=0) # evaluations without a better validation loss before stopping; 0 = never stop early
+    seed: int = bounded(0, ge=0) # seed of the fresh head and the data order
     bf16: bool | None = None # bf16 mixed precision; null = on when training on a GPU
-    save_total_limit: int = 2 # checkpoints kept in `<output>-checkpoints`
-    cache_batch_size: int = 16 # texts per forward pass when filling the frozen-prefix cache
+    save_total_limit: int = bounded(2, ge=1) # checkpoints kept in `<output>-checkpoints`
+    cache_batch_size: int = bounded(16, ge=1) # texts per forward pass when filling the frozen-prefix cache
 
     def validate(self):
-        for name in ("batch_size", "grad_accum", "eval_steps", "logging_steps", "save_total_limit", "cache_batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be at least 1")
-        if self.learning_rate <= 0:
-            raise ValueError("learning_rate: must be positive")
         if self.max_steps <= 0 and self.epochs <= 0:
             raise ValueError("epochs: must be positive when max_steps is not set")
 
@@ -463,6 +453,27 @@ def train_reward_model(train_pairs: list[dict], # preference records for trainin
 # %% ../nbs/41_reward.ipynb 41
 _LOADED: dict = {}
 
+def read_reward_metadata(model_dir: Path, # a reward model folder
+                        ) -> dict:
+    "The folder's `speechnb_reward.json`, checked against its shape (an object whose `config` gives pooling and max_length); else one line naming file and key."
+    path = model_dir / REWARD_METADATA_FILE
+    if not path.is_file():
+        raise SpeechnbError(f"{model_dir}: not a speechnb reward model (no {REWARD_METADATA_FILE}); train one with 'speechnb reward train'")
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        where = f", line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise SpeechnbError(f"{path}{where}: not valid JSON; the model folder is damaged, train it again") from None
+    config = metadata.get("config") if isinstance(metadata, dict) else None
+    if not isinstance(config, dict):
+        raise SpeechnbError(f"{path}: config: expected the mapping of the model's settings (the model folder is damaged)")
+    if config.get("pooling") not in ("last", "mean"):
+        raise SpeechnbError(f"{path}: config.pooling: expected last or mean, got {config.get('pooling')!r}")
+    length = config.get("max_length")
+    if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+        raise SpeechnbError(f"{path}: config.max_length: expected a whole number >= 1, got {length!r}")
+    return metadata
+
 def load_reward_model(model_dir: str | Path, # folder written by `train_reward_model`
                       device: str | None = None, # default: cuda if available
                      ):
@@ -470,9 +481,7 @@ def load_reward_model(model_dir: str | Path, # folder written by `train_reward_m
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     model_dir = check_input_dir(model_dir, "reward model folder")
-    if not (model_dir / REWARD_METADATA_FILE).is_file():
-        raise SpeechnbError(f"{model_dir}: not a speechnb reward model (no {REWARD_METADATA_FILE}); train one with 'speechnb reward train'")
-    metadata = json.loads((model_dir / REWARD_METADATA_FILE).read_text())
+    metadata = read_reward_metadata(model_dir)
     device = device or default_device()
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -604,8 +613,8 @@ class RewardConfig:
     pairs: PairsConfig = field(default_factory=PairsConfig) # which contrast pairs (and pair files) train the model
     model: RewardModelConfig = field(default_factory=RewardModelConfig) # what the model is
     training: RewardTrainingConfig = field(default_factory=RewardTrainingConfig) # how it trains
-    score_batch_size: int = 16 # texts per forward pass when scoring held-out responses
-    calibration_bins: int = 5 # |margin| quantile bins of the calibration table
+    score_batch_size: int = bounded(16, ge=1) # texts per forward pass when scoring held-out responses
+    calibration_bins: int = bounded(5, ge=1) # |margin| quantile bins of the calibration table
 
 # %% ../nbs/41_reward.ipynb 58
 _TRAIN_EXAMPLES = """examples:
@@ -634,7 +643,7 @@ def _reward_parser() -> argparse.ArgumentParser:
     apply.add_argument("--model", type=Path, help="reward model folder (default: the one the last 'make reproduce' recorded)")
     apply.add_argument("--input", required=True, type=Path, help="JSONL rows with text fields 'prompt' and 'response'")
     apply.add_argument("--output", required=True, type=Path, help="JSONL to write: every input field plus 'reward'")
-    apply.add_argument("--batch-size", type=int, default=16, help="texts per forward pass (default: 16)")
+    add_number_argument(apply, "--batch-size", int, "texts per forward pass", 16, ge=1)
     return parser
 
 def _train_command(args: argparse.Namespace) -> int:
@@ -665,9 +674,8 @@ def _score_command(args: argparse.Namespace) -> int:
     for number, row in enumerate(rows, start=1):
         for name in ("prompt", "response"):
             if not isinstance(row[name], str):
-                raise SpeechnbError(f"{source}, row {number}: field {name!r} must be text, got {type(row[name]).__name__}")
-    if args.batch_size < 1:
-        raise SpeechnbError("--batch-size: must be at least 1")
+                raise SpeechnbError(f"{row_place(source, number)}: field {name!r} must be text, got {type(row[name]).__name__}")
+    read_reward_metadata(model_dir)  # a damaged model folder is refused before anything loads
     rewards = score([r["prompt"] for r in rows], [r["response"] for r in rows], model_dir, args.batch_size)
     write_jsonl(target, [{**row, "reward": reward} for row, reward in zip(rows, rewards)])
     empty = sum(not row["response"].strip() for row in rows)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .config import add_config_arguments, apply_arguments, read_config
+from .config import add_config_arguments, apply_arguments, bounded, read_config
 from .core import SpeechnbError, atomic_write, cache_dir, check_input_file, check_output_file, content_hash, write_jsonl
 from .instructions import DOLLY_CATEGORIES, load_instructions
 from .models import DEFAULT_LLM
@@ -410,24 +410,15 @@ def plot_stage_counts(stage_counts: dict, # {stage label: {category: count}}
 class FilterConfig:
     "The voice-suitability filter: `speechnb filter`, and the filter step's `configs/<profile>/filter.yaml`."
     input: str = "sample" # 'sample' (the shipped labelled sample), 'dolly' (the hub) or a .jsonl/.parquet file with Dolly's fields
-    per_category: int | None = None # keep only the first N rows of each category (within each subset of the sample); null = all
-    limit: int | None = None # then only the first N rows; null = all
+    per_category: int | None = bounded(None, ge=1) # keep only the first N rows of each category (within each subset of the sample); null = all
+    limit: int | None = bounded(None, ge=1) # then only the first N rows; null = all
     rules: Literal["paper", "better"] = "better" # keyword rules, applied first
     judge: Literal["none", "local", "openai"] = "none" # LLM judge of the rules' survivors
     judge_model: str | None = None # local: embedded name, folder or hub id; openai: model name; null = the default model
-    judge_batch_size: int = 16 # prompts per forward pass of the local judge
-    judge_threshold: float = 0.5 # keep a prompt when the judge's P(yes) >= this
+    judge_batch_size: int = bounded(16, ge=1) # prompts per forward pass of the local judge
+    judge_threshold: float = bounded(0.5, ge=0, le=1) # keep a prompt when the judge's P(yes) >= this
     device: str | None = None # local judge device; null = cuda if available, else cpu
     pipeline: Literal["best", "configured"] = "best" # filter step only, the filter that writes prompts.jsonl: best = highest F1 on the labelled sample (ties: fewer stages), configured = the rules and judge above
-
-    def validate(self):
-        for name in ("per_category", "limit"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be at least 1 (or null for all rows)")
-        if not 0.0 <= self.judge_threshold <= 1.0:
-            raise ValueError("judge_threshold: must be between 0 and 1")
-        if self.judge_batch_size < 1:
-            raise ValueError("judge_batch_size: must be at least 1")
 
 def stats_path(output: str | Path) -> Path:
     "The statistics file written beside `output` (`kept.jsonl` -> `kept.stats.json`)."
