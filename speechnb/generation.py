@@ -368,8 +368,8 @@ def generate_responses(prompts, # prompt rows or a JSONL file of them
             stats["new_tokens"] += sum(r["new_tokens"] or 0 for r in out)
             bar.update(len(batch))
     stats["seconds"] = round(time.time() - started, 2)
-    log.info("%s: %d rows written with %s (%d already there, %d empty prompts skipped) in %.1f s",
-             output, stats["written"], engine, stats["existing"], stats["skipped_empty"], stats["seconds"])
+    log.info("%s: %d rows written with %s (%d already there, %d empty prompts skipped, %d contexts truncated) in %.1f s",
+             output, stats["written"], engine, stats["existing"], stats["skipped_empty"], stats["truncated"], stats["seconds"])
     return stats
 
 # %% ../nbs/21_generation.ipynb 40
@@ -396,7 +396,5 @@ def cli_generate(argv: list[str], # command-line words after `speechnb generate`
     check_output_file(args.output, "responses file")
     _usable_prompts(*_prompt_rows(args.prompts, args.limit))  # bad rows and duplicate ids fail before the model loads
     _strategies(config)  # so do unknown strategy names
-    stats = generate_responses(args.prompts, args.output, config, limit=args.limit)
-    print(f"{args.output}: {stats['written']} rows written with {stats['engine']}, {stats['existing']} already there, "
-          f"{stats['skipped_empty']} empty prompts skipped, {stats['truncated']} contexts truncated")
+    generate_responses(args.prompts, args.output, config, limit=args.limit)  # its log line is the summary, once
     return 0
