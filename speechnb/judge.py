@@ -18,14 +18,17 @@ from .core import (SpeechnbError, append_jsonl, cache_dir, check_input_file, che
                            project_root, read_jsonl, read_yaml, write_jsonl)
 
 # %% auto 0
-__all__ = ['log', 'DEFAULT_JUDGE', 'JUDGE_FORMAT_VERSION', 'PAIR_LABELS', 'CHECK_FIELDS', 'Rubric', 'JudgeTexts', 'rubrics_file',
-           'rubric_names', 'load_rubric', 'judge_texts', 'rubric_system', 'pairwise_system', 'cut_words',
-           'judge_messages', 'pairwise_messages', 'reference_messages', 'choice_tokens', 'choice_probabilities',
-           'expected_digit', 'read_scores', 'LocalJudge', 'OpenAIJudge', 'JudgeConfig', 'load_judge', 'JudgeCache',
+__all__ = ['log', 'DEFAULT_JUDGE', 'JUDGE_FORMAT_VERSION', 'PAIR_LABELS', 'LISTEN_QUANTITIES', 'CHECK_FIELDS', 'CHECK_KINDS',
+           'NOT_ASPECTS', 'Rubric', 'JudgeTexts', 'rubrics_file', 'rubric_names', 'load_rubric', 'judge_texts',
+           'rubric_system', 'pairwise_system', 'cut_words', 'judge_messages', 'pairwise_messages', 'reference_messages',
+           'choice_tokens', 'choice_probabilities', 'expected_digit', 'read_scores', 'read_aloud_marks', 'loop_share',
+           'listening_quantities', 'listening_penalties', 'Listening', 'load_listening', 'listening_judgement',
+           'listening_shift', 'LocalJudge', 'OpenAIJudge', 'JudgeConfig', 'load_judge', 'JudgeCache',
            'reference_answers', 'judge_rows', 'judge_pairs', 'position_bias', 'check_file', 'read_check_pairs',
-           'judge_check', 'check_metrics', 'plot_judge_calibration', 'human_agreement', 'pairwise_rates',
-           'JudgedGridConfig', 'JudgeStepConfig', 'grid_prompts', 'judge_grid_aspects', 'judge_grid_pairs',
-           'plot_aspect_profile', 'cli_judge']
+           'judge_check', 'check_metrics', 'plot_judge_calibration', 'penalty_differences', 'fit_listening',
+           'listening_fit_table', 'listen_from_scores', 'accuracy_by_kind', 'plot_accuracy_by_kind', 'heard_texts',
+           'recovered_share', 'human_agreement', 'pairwise_rates', 'JudgedGridConfig', 'JudgeStepConfig',
+           'grid_prompts', 'judge_grid_aspects', 'judge_grid_pairs', 'plot_aspect_profile', 'cli_judge']
 
 # %% ../nbs/32_judge.ipynb 7
 log = logging.getLogger("speechnb.judge")
@@ -59,25 +62,43 @@ def rubrics_file() -> Path:
 
 def _rubrics(path: str | Path | None) -> tuple[Path, dict]:
     path = Path(path or rubrics_file())
-    return path, read_yaml(path, "rubrics file")
+    data = read_yaml(path, "rubrics file")
+    if not isinstance(data, dict):
+        raise SpeechnbError(f"{path}: must be a mapping with pointwise, pairwise and reference sections")
+    for section in ("pointwise", "pairwise", "reference", "listening"):
+        if data.get(section) is not None and not isinstance(data[section], dict):
+            raise SpeechnbError(f"{path}: {section}: must be a mapping, got a {type(data[section]).__name__}")
+    return path, data
 
 def rubric_names(path: str | Path | None = None) -> list[str]:
     "The pointwise rubrics defined in the rubrics file."
     return list(_rubrics(path)[1].get("pointwise") or {})
 
+def _text(path: Path, key: str, value) -> str:
+    "A rubric text, or one line naming the file and key."
+    if not isinstance(value, str) or not value.strip():
+        raise SpeechnbError(f"{path}: {key}: missing or not text (got {value!r})")
+    return value.strip()
+
 def load_rubric(name: str = "speech", # pointwise rubric name
                 path: str | Path | None = None, # rubrics file (default: data/judge_rubrics.yaml)
                ) -> Rubric:
-    "A pointwise rubric by name; an unknown name lists the known ones."
+    "A pointwise rubric by name, its shape checked (errors name the file and key); an unknown name lists the known ones."
     path, data = _rubrics(path)
     rubrics = data.get("pointwise") or {}
     if name not in rubrics:
         raise SpeechnbError(f"unknown rubric {name!r} (rubrics in {path.name}: {', '.join(rubrics) or 'none'})")
-    spec = rubrics[name]
-    if not isinstance(spec, dict) or not spec.get("aspects") or not all(str(spec.get(k) or "").strip() for k in ("intro", "scale")):
-        raise SpeechnbError(f"{path}: rubric {name!r} needs 'intro', 'scale' and an 'aspects' mapping")
-    return Rubric(name, str(spec["intro"]).strip(), str(spec["scale"]).strip(),
-                  {str(k): str(v).strip() for k, v in spec["aspects"].items()})
+    spec, key = rubrics[name], f"pointwise.{name}"
+    if not isinstance(spec, dict):
+        raise SpeechnbError(f"{path}: {key}: must be a mapping with intro, scale and aspects")
+    intro, scale = _text(path, f"{key}.intro", spec.get("intro")), _text(path, f"{key}.scale", spec.get("scale"))
+    if not re.search(r"\b1\b.*\b5\b", scale):  # the judge's scores are read from its digits 1..5
+        raise SpeechnbError(f"{path}: {key}.scale: must give the numeric 1 to 5 range the scores are read on (got {scale!r})")
+    aspects = spec.get("aspects")
+    if not isinstance(aspects, dict) or not aspects:
+        raise SpeechnbError(f"{path}: {key}.aspects: must be a mapping of aspect name to question, got "
+                            f"{'nothing' if not aspects else 'a ' + type(aspects).__name__}")
+    return Rubric(name, intro, scale, {str(k): _text(path, f"{key}.aspects.{k}", v) for k, v in aspects.items()})
 
 def judge_texts(path: str | Path | None = None, # rubrics file
                ) -> JudgeTexts:
@@ -189,6 +210,100 @@ def read_scores(tokenizer, # the judge's tokenizer
     return scores
 
 # %% ../nbs/32_judge.ipynb 17
+LISTEN_QUANTITIES = ("seconds", "marks", "loops")
+
+def read_aloud_marks(text: str, # an answer
+                    ) -> int:
+    "Marks a listener hears as noise or not at all: unvocalizable marks and list numbers, list items, markdown, URLs, other symbols."
+    import unicodedata
+    from speechnb.metrics import NONVOCAL_CHARS, surface_metrics
+    counts = surface_metrics(text)
+    symbols = sum(1 for char in text if unicodedata.category(char)[0] == "S" and char not in NONVOCAL_CHARS)
+    return counts["nonvocal"] + counts["list_items"] + counts["markdown_marks"] + counts["urls"] + symbols
+
+def loop_share(text: str, # an answer
+               n: int = 4, # words per sequence
+              ) -> float:
+    "Share of the answer's `n`-word sequences that repeat an earlier one (0: no loop)."
+    words = re.findall(r"[\w']+", text.lower())
+    grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+    seen, repeats = set(), 0
+    for gram in grams:
+        repeats += gram in seen
+        seen.add(gram)
+    return repeats / len(grams) if grams else 0.0
+
+def listening_quantities(text: str, # an answer
+                         words_per_minute: float = 160, # speaking rate of the time estimate (eSpeak NG's default)
+                        ) -> dict:
+    "What a listener gets from `text`: speaking `seconds`, read-aloud `marks`, and `loops`."
+    return dict(seconds=round(len(text.split()) / words_per_minute * 60, 2), marks=read_aloud_marks(text),
+                loops=round(loop_share(text), 4))
+
+def listening_penalties(quantities: dict, # from `listening_quantities`
+                        budget_seconds: float, # speaking time that costs nothing
+                       ) -> dict:
+    "Penalties from the quantities: doublings of speaking time beyond the budget, log(1 + marks), and the loop share."
+    return dict(seconds=math.log2(max(quantities["seconds"], budget_seconds) / budget_seconds),
+                marks=math.log1p(quantities["marks"]), loops=quantities["loops"])
+
+# %% ../nbs/32_judge.ipynb 20
+@dataclass(frozen=True)
+class Listening:
+    "The listening judge's settings (the rubrics file's `listening` section): content aspects, time budget, penalty weights."
+    content: tuple # aspects of the pointwise rubric averaged into the content score
+    budget_seconds: float # speaking time that costs nothing
+    words_per_minute: float # speaking rate of the time estimate
+    pointwise: dict # content points lost per unit of each penalty, for pointwise scores
+    pairwise: dict # the same, added to pairwise margins
+
+def _number(path: Path, key: str, value, low: float, above: bool = False) -> float:
+    "A finite number at least (or above) `low`, or one line naming the file and key."
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < low or (above and value == low):
+        raise SpeechnbError(f"{path}: {key}: must be a number {'above' if above else 'at least'} {low:g} (got {value!r})")
+    return float(value)
+
+def load_listening(rubric: Rubric, # the pointwise rubric whose aspects give the content score
+                   path: str | Path | None = None, # rubrics file (default: data/judge_rubrics.yaml)
+                  ) -> Listening:
+    "The listening judge's settings, checked: content aspects of `rubric`, a positive budget and rate, weights >= 0."
+    path, data = _rubrics(path)
+    spec = data.get("listening")
+    if not spec:
+        raise SpeechnbError(f"{path}: listening: missing (the listening judge's content aspects and weights)")
+    content = spec.get("content")
+    if not isinstance(content, list) or not content or any(a not in rubric.aspects for a in content):
+        raise SpeechnbError(f"{path}: listening.content: must list aspects of pointwise.{rubric.name} "
+                            f"({', '.join(rubric.aspects)}), got {content!r}")
+    weights = {}
+    for kind in ("pointwise", "pairwise"):
+        given = spec.get(kind)
+        if not isinstance(given, dict) or set(given) != set(LISTEN_QUANTITIES):
+            raise SpeechnbError(f"{path}: listening.{kind}: must map each of {', '.join(LISTEN_QUANTITIES)} to a weight, got {given!r}")
+        weights[kind] = {k: _number(path, f"listening.{kind}.{k}", given[k], 0) for k in LISTEN_QUANTITIES}
+    return Listening(tuple(content), _number(path, "listening.budget_seconds", spec.get("budget_seconds"), 0, True),
+                     _number(path, "listening.words_per_minute", spec.get("words_per_minute"), 0, True), **weights)
+
+def listening_judgement(scores: dict, # the LLM's judgement of one answer (aspects and `overall`)
+                        text: str, # the whole answer
+                        listening: Listening, # weights and budget
+                       ) -> dict:
+    "The listening judge's view of one answer: `content`, the quantities, and `overall` = content - weighted penalties."
+    quantities = listening_quantities(text, listening.words_per_minute)
+    penalties = listening_penalties(quantities, listening.budget_seconds)
+    content = sum(scores.get(a, float("nan")) for a in listening.content) / len(listening.content)
+    overall = content - sum(w * penalties[k] for k, w in listening.pointwise.items())
+    return {**scores, "llm_overall": scores["overall"], "content": round(content, 4), **quantities, "overall": round(overall, 4)}
+
+def listening_shift(a: str, # answer a
+                    b: str, # answer b
+                    listening: Listening, # weights and budget
+                   ) -> float:
+    "The measured part of a pairwise margin (a minus b): minus the weighted difference of their penalties."
+    pa, pb = (listening_penalties(listening_quantities(t, listening.words_per_minute), listening.budget_seconds) for t in (a, b))
+    return round(-sum(w * (pa[k] - pb[k]) for k, w in listening.pairwise.items()), 4)
+
+# %% ../nbs/32_judge.ipynb 25
 class LocalJudge:
     "A judge model on this machine: greedy tokens plus log-probabilities of watched tokens at every step."
     def __init__(self, model: str = DEFAULT_JUDGE, # embedded judge, local folder or hub id
@@ -247,7 +362,7 @@ class LocalJudge:
             results.append(dict(ids=ids[:end], logprobs=steps[row, :end]))
         return results
 
-# %% ../nbs/32_judge.ipynb 18
+# %% ../nbs/32_judge.ipynb 26
 class OpenAIJudge:
     "A judge behind an OpenAI-compatible chat-completions endpoint (scores from its top log-probabilities)."
     def __init__(self, model: str, # model name on the server ("openai:" prefix optional)
@@ -301,19 +416,21 @@ def _top_choices(token: dict, choices: list[str]) -> list[float]:
     total = sum(mass)
     return [m / total for m in mass] if total else [1 / len(choices)] * len(choices)
 
-# %% ../nbs/32_judge.ipynb 20
+# %% ../nbs/32_judge.ipynb 28
 @dataclass
 class JudgeConfig:
     "Settings of the LLM judge (`speechnb judge`, and the judging in the judge, DPO and PPO steps)."
     model: str = DEFAULT_JUDGE # judge: an embedded judge (or qwen2.5-coder-0.5b-instruct), a local folder, a hub id, or a model on the OpenAI-compatible server
     backend: Literal["local", "openai"] = "local" # local: the model's digit probabilities on this machine; openai: an OpenAI-compatible endpoint (OPENAI_BASE_URL, OPENAI_API_KEY)
-    rubric: str = "speech" # pointwise rubric in data/judge_rubrics.yaml: speech (six aspects), safety or factuality
+    rubric: str = "speech" # pointwise rubric in the rubrics file: speech (six aspects), safety or factuality
+    rubrics: str | None = None # rubrics file (null: data/judge_rubrics.yaml)
     compute_type: Literal["int8", "float32"] = "int8" # CTranslate2 precision of a local judge
     batch_size: int = 8 # answers judged together
     max_answer_words: int = 250 # longer answers are cut to this many words before judging
     tie_margin: float = 0.1 # judged overall scores closer than this count as a tie in head-to-head rates
     reference: bool = True # pointwise: the judge first answers each request itself and grades against that answer (catches confident wrong answers)
     reference_tokens: int = 48 # length limit of the judge's own reference answer
+    listen: bool = True # judge as a listener: the LLM's relevance, helpfulness and correctness less measured penalties for speaking time, read-aloud marks and loops (weights in data/judge_rubrics.yaml); off: the LLM's six aspects alone
     device: str | None = None # device of a local judge CTranslate2 cannot run (transformers): cpu or cuda
 
     def validate(self):
@@ -361,12 +478,16 @@ def _check_rows(rows: list[dict], fields: tuple, where: str) -> None:
         raise SpeechnbError(f"{where}: nothing to judge (no rows)")
 
 def _by_length(items: list[tuple[str, str]], batch_size: int):
-    "(key, text) items in batches of similar length."
-    ordered = sorted(items, key=lambda item: len(item[1]))
+    "(key, text) items in batches of similar length; the batches depend only on the set of items (ties broken by key)."
+    ordered = sorted(items, key=lambda item: (len(item[1]), item[0]))
     for start in range(0, len(ordered), batch_size):
         yield ordered[start:start + batch_size]
 
-# %% ../nbs/32_judge.ipynb 21
+def _batches_to_run(items: dict, batch_size: int, cache: JudgeCache) -> list[list[tuple[str, str]]]:
+    "The batches of all `items` (cached or not) that hold an item the cache lacks: a rerun batches as the first run did."
+    return [b for b in _by_length(list(items.items()), batch_size) if any(k not in cache.entries for k, _ in b)]
+
+# %% ../nbs/32_judge.ipynb 29
 def reference_answers(prompts: list[str], # requests (repeats are answered once)
                       config: JudgeConfig | None = None, # the judge's settings
                       judge=None, # a loaded judge
@@ -374,26 +495,27 @@ def reference_answers(prompts: list[str], # requests (repeats are answered once)
                      ) -> dict[str, str]:
     "The judge's own short answer to each distinct request, cached like its judgements."
     from tqdm.auto import tqdm
-    config, texts = config or JudgeConfig(), judge_texts()
+    config = config or JudgeConfig()
+    texts = judge_texts(config.rubrics)
     judge = judge or load_judge(config)
     cache = JudgeCache(f"{JUDGE_FORMAT_VERSION}|reference|{judge.identity}|{texts.writer}|{config.reference_tokens}")
-    todo = {content_hash(p): judge.chat(reference_messages(texts.writer, p)) for p in dict.fromkeys(prompts)}
-    todo = {k: t for k, t in todo.items() if k not in cache.entries}
-    with tqdm(total=len(todo), desc="judge references", unit="request", disable=not progress or not todo) as bar:
-        for batch in _by_length(list(todo.items()), config.batch_size):
+    asked = {content_hash(p): judge.chat(reference_messages(texts.writer, p)) for p in dict.fromkeys(prompts)}
+    todo = _batches_to_run(asked, config.batch_size, cache)
+    with tqdm(total=len(todo), desc="judge references", unit="batch", disable=not progress or not todo) as bar:
+        for batch in todo:
             cache.add(dict(zip([k for k, _ in batch], judge.write([t for _, t in batch], config.reference_tokens))))
-            bar.update(len(batch))
+            bar.update(1)
     return {p: cache.entries[content_hash(p)] for p in prompts}
 
 def _judge_texts(judge, config: JudgeConfig, items: dict, labels: list[str], kind: str, system: str, progress: bool) -> dict:
     "Scores for {key: chat text} items not yet in the cache of `kind`, batched by length; returns key -> scores."
     from tqdm.auto import tqdm
     cache = JudgeCache(f"{JUDGE_FORMAT_VERSION}|{kind}|{judge.identity}|{system}|{config.max_answer_words}")
-    todo = {k: t for k, t in items.items() if k not in cache.entries}
-    with tqdm(total=len(todo), desc=f"judge ({kind})", unit="answer", disable=not progress or not todo) as bar:
-        for batch in _by_length(list(todo.items()), config.batch_size):
+    todo = _batches_to_run(items, config.batch_size, cache)
+    with tqdm(total=len(todo), desc=f"judge ({kind})", unit="batch", disable=not progress or not todo) as bar:
+        for batch in todo:
             cache.add(dict(zip([k for k, _ in batch], _score_batch(judge, labels, [t for _, t in batch]))))
-            bar.update(len(batch))
+            bar.update(1)
     return {k: cache.entries[k] for k in items}
 
 def judge_rows(rows: list[dict], # rows with `prompt` and `response` text
@@ -402,17 +524,23 @@ def judge_rows(rows: list[dict], # rows with `prompt` and `response` text
                where: str = "rows", # the rows' source, for errors
                progress: bool = True, # show a tqdm bar
               ) -> list[dict]:
-    "Rows with a `judge` dict: 1-5 scores per aspect of the rubric, their mean `overall`, and `complete`."
+    "Rows with a `judge` dict: 1-5 scores per aspect, `overall` (the listening judge's, or the aspects' mean), `complete`."
     config = config or JudgeConfig()
     _check_rows(rows, ("prompt", "response"), where)
-    rubric = load_rubric(config.rubric)
+    rubric = load_rubric(config.rubric, config.rubrics)
+    if config.listen:
+        load_listening(rubric, config.rubrics)  # a bad listening section fails before the judge loads
     judge = judge or load_judge(config)
     references = reference_answers([r["prompt"] for r in rows], config, judge, progress) if config.reference else {}
-    system = rubric_system(rubric, judge_texts().note if config.reference else None)
+    system = rubric_system(rubric, judge_texts(config.rubrics).note if config.reference else None)
     shown = [(r["prompt"], cut_words(r["response"], config.max_answer_words), references.get(r["prompt"])) for r in rows]
     items = {content_hash(*s): judge.chat(judge_messages(system, *s)) for s in shown}
     scores = _judge_texts(judge, config, items, rubric.labels, "pointwise", system, progress)
-    return [{**row, "judge": _with_overall(scores[content_hash(*s)], rubric)} for row, s in zip(rows, shown)]
+    judged = [_with_overall(scores[content_hash(*s)], rubric) for s in shown]
+    if config.listen:
+        listening = load_listening(rubric, config.rubrics)
+        judged = [listening_judgement(j, r["response"], listening) for j, r in zip(judged, rows)]
+    return [{**row, "judge": j} for row, j in zip(rows, judged)]
 
 def _score_batch(judge, labels: list[str], texts: list[str]) -> list[dict]:
     "Expected 1-5 scores per label ('Relevance', 'Answer A', ...) for a batch of chat texts."
@@ -429,7 +557,7 @@ def _with_overall(scores: dict, rubric: Rubric) -> dict:
     overall = round(sum(scores[a] for a in rubric.aspects) / len(rubric.aspects), 4) if complete else float("nan")
     return {**{a: scores.get(a, float("nan")) for a in rubric.aspects}, "overall": overall, "complete": complete}
 
-# %% ../nbs/32_judge.ipynb 27
+# %% ../nbs/32_judge.ipynb 37
 def judge_pairs(rows: list[dict], # rows with `prompt`, `response_a`, `response_b`
                 config: JudgeConfig | None = None, # the judge's settings
                 judge=None, # a loaded judge (default: load the one `config` asks for)
@@ -439,21 +567,34 @@ def judge_pairs(rows: list[dict], # rows with `prompt`, `response_a`, `response_
     "Rows with `judge`: the winner (a, b, or tie when the orders disagree) and the ratings in each order."
     config = config or JudgeConfig()
     _check_rows(rows, ("prompt", "response_a", "response_b"), where)
+    rubric = load_rubric(config.rubric, config.rubrics)
+    listening = load_listening(rubric, config.rubrics) if config.listen else None
     judge = judge or load_judge(config)
-    system = pairwise_system(load_rubric(config.rubric), judge_texts())  # no reference here: it made comparisons worse
+    system = pairwise_system(rubric, judge_texts(config.rubrics))  # no reference here: it made comparisons worse
     cut = lambda text: cut_words(text, config.max_answer_words)
     shown = [(r["prompt"], cut(r["response_a"]), cut(r["response_b"])) for r in rows]
     shown = [order for p, a, b in shown for order in ((p, a, b), (p, b, a))]
     items = {content_hash(*o): judge.chat(pairwise_messages(system, *o)) for o in shown}
     scores = _judge_texts(judge, config, items, PAIR_LABELS, "pairwise", system, progress)
-    return [{**row, "judge": _pair_outcome(scores[content_hash(*first)], scores[content_hash(*second)], config.tie_margin)}
-            for row, first, second in zip(rows, shown[::2], shown[1::2])]
+    verdicts = []
+    for row, first, second in zip(rows, shown[::2], shown[1::2]):
+        shift = listening_shift(row["response_a"], row["response_b"], listening) if listening else 0.0
+        verdicts.append({**row, "judge": _pair_outcome(scores[content_hash(*first)], scores[content_hash(*second)],
+                                                       config.tie_margin, shift if listening else None)})
+    return verdicts
 
-def _pair_outcome(a_first: dict, a_second: dict, tie_margin: float) -> dict:
-    "The verdict from the two orders' ratings ({'answer a': ..., 'answer b': ...} as shown)."
+def _pair_outcome(a_first: dict, a_second: dict, tie_margin: float, shift: float | None = None) -> dict:
+    "The verdict from the two orders' ratings, with a listening `shift` added to both margins (the LLM's own kept as `llm_*`)."
     get = lambda scores, label: scores.get(label.lower(), float("nan"))
     margin_first = get(a_first, "Answer A") - get(a_first, "Answer B")    # response_a shown as A
     margin_second = get(a_second, "Answer B") - get(a_second, "Answer A")  # response_a shown as B
+    if shift is None:
+        return _decide(margin_first, margin_second, tie_margin)
+    own = {f"llm_{k}": v for k, v in _decide(margin_first, margin_second, tie_margin).items() if k != "complete"}
+    return _decide(margin_first + shift, margin_second + shift, tie_margin) | own | dict(listening_shift=shift)
+
+def _decide(margin_first: float, margin_second: float, tie_margin: float) -> dict:
+    "Winner a or b when both orders' margins say so by more than `tie_margin`, else a tie."
     winner = ("a" if margin_first > tie_margin and margin_second > tie_margin else
               "b" if margin_first < -tie_margin and margin_second < -tie_margin else "tie")
     return dict(winner=winner, margin=round((margin_first + margin_second) / 2, 4),
@@ -475,8 +616,9 @@ def position_bias(judged: list[dict], # output of `judge_pairs`
                 first_shown_rated_higher=round(sum(b > 0 for b in bonus) / len(bonus), 4),
                 orders_disagree=round(disagree, 4), pairs=len(complete), incomplete=len(judged) - len(complete))
 
-# %% ../nbs/32_judge.ipynb 34
+# %% ../nbs/32_judge.ipynb 44
 CHECK_FIELDS = ("id", "kind", "split", "prompt", "good", "bad")
+CHECK_KINDS = ("wrong", "off_topic", "evasive", "markdown", "looping", "rambling")  # content kinds, then listening kinds
 
 def check_file() -> Path:
     "The project's judge check set, `data/judge_check.jsonl`."
@@ -513,23 +655,27 @@ def judge_check(rows: list[dict], # check pairs (`read_check_pairs`)
 
 def check_metrics(table, # output of `judge_check`
                   tie_margin: float = 0.0, # overall differences up to this are ties (pointwise)
+                  llm_only: bool = False, # score the LLM's own verdicts (`llm_*` columns) of a listening judge's table
                  ) -> dict:
     "Accuracies of a checked judge: pointwise and pairwise, by split and kind, and the pairwise position bias."
-    diff = table["good_overall"] - table["bad_overall"]
+    own = "llm_" if llm_only and "good_llm_overall" in table else ""
+    diff = table[f"good_{own}overall"] - table[f"bad_{own}overall"]
     point = (diff > tie_margin).astype(float) + 0.5 * (diff.abs() <= tie_margin)
-    pair = table["pair_winner"] == "a"
+    winner = table[f"pair_{own}winner"]
+    pair = winner == "a"
     out = dict(check_accuracy=round(float(point.mean()), 4), check_accuracy_pairwise=round(float(pair.mean()), 4),
-               check_pairwise_ties=round(float((table["pair_winner"] == "tie").mean()), 4), check_pairs=len(table))
-    for column, values in (("split", ("dev", "test")), ("kind", ("wrong", "off_topic", "evasive"))):
+               check_pairwise_ties=round(float((winner == "tie").mean()), 4), check_pairs=len(table))
+    for column, values in (("split", ("dev", "test")), ("kind", CHECK_KINDS)):
         for value in values:
             mask = table[column] == value
-            out[f"check_accuracy_{value}"] = round(float(point[mask].mean()), 4)
-            out[f"check_accuracy_pairwise_{value}"] = round(float(pair[mask].mean()), 4)
+            if mask.any():
+                out[f"check_accuracy_{value}"] = round(float(point[mask].mean()), 4)
+                out[f"check_accuracy_pairwise_{value}"] = round(float(pair[mask].mean()), 4)
     bias = position_bias([{"judge": dict(winner=w, margin_a_first=f, margin_a_second=s)} for w, f, s in
-                          zip(table["pair_winner"], table["pair_margin_a_first"], table["pair_margin_a_second"])])
+                          zip(winner, table[f"pair_{own}margin_a_first"], table[f"pair_{own}margin_a_second"])])
     return out | {f"position_{k}": v for k, v in bias.items() if k != "pairs"}
 
-# %% ../nbs/32_judge.ipynb 39
+# %% ../nbs/32_judge.ipynb 49
 def plot_judge_calibration(table, # output of `judge_check`
                      title: str = "", # figure title
                     ):
@@ -560,7 +706,135 @@ def plot_judge_calibration(table, # output of `judge_check`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/32_judge.ipynb 44
+# %% ../nbs/32_judge.ipynb 54
+def penalty_differences(rows: list[dict], # check pairs with `good` and `bad` texts
+                        listening: Listening, # budget and speaking rate
+                       ):
+    "Good minus bad penalties, one row per pair, columns in `LISTEN_QUANTITIES` order."
+    import numpy as np
+    penalties = lambda text: listening_penalties(listening_quantities(text, listening.words_per_minute), listening.budget_seconds)
+    return np.array([[penalties(r["good"])[k] - penalties(r["bad"])[k] for k in LISTEN_QUANTITIES] for r in rows])
+
+def fit_listening(llm_difference, # per pair: the LLM's score (or margin) of the good answer minus the bad one's
+                  penalty_difference, # per pair: good minus bad penalties (`penalty_differences`)
+                  ridge: float = 0.01, # L2 weight on the coefficients
+                 ) -> dict:
+    "Penalty weights in the LLM's points from a logistic model of 'good preferred', no intercept, penalties >= 0."
+    import numpy as np
+    from scipy.optimize import minimize
+    x = np.c_[np.asarray(llm_difference, dtype=float), np.asarray(penalty_difference, dtype=float)]
+    x, y = np.r_[x, -x], np.r_[np.ones(len(x)), np.zeros(len(x))]  # each pair in both directions: no side is favoured
+    loss = lambda w: np.mean(np.logaddexp(0, x @ w) - y * (x @ w)) + ridge * w @ w
+    bounds = [(1e-6, None)] + [(None, 0)] * len(LISTEN_QUANTITIES)  # the LLM counts for; a penalty only against
+    w = minimize(loss, np.r_[1.0, np.zeros(len(LISTEN_QUANTITIES))], method="L-BFGS-B", bounds=bounds).x
+    return {k: round(float(-w[i + 1] / w[0]), 3) for i, k in enumerate(LISTEN_QUANTITIES)}
+
+def listening_fit_table(table, # `judge_check` output, of the listening judge or the LLM alone
+                        listening: Listening, # which aspects make the content score
+                       ):
+    "What the fit needs from a checked judge: per pair, the LLM's content and overall scores and its margin in each order."
+    import pandas as pd
+    own = "llm_" if "pair_llm_winner" in table else ""
+    content = lambda side: table[[f"{side}_{a}" for a in listening.content]].mean(axis=1).round(4)
+    return pd.DataFrame(dict(id=table["id"], kind=table["kind"], split=table["split"], good_content=content("good"),
+                             bad_content=content("bad"), good_llm_overall=table[f"good_{own}overall"],
+                             bad_llm_overall=table[f"bad_{own}overall"], llm_margin_a_first=table[f"pair_{own}margin_a_first"],
+                             llm_margin_a_second=table[f"pair_{own}margin_a_second"]))
+
+def listen_from_scores(scores, # `listening_fit_table` output: the LLM's stored scores of check pairs
+                       rows: list[dict], # the check pairs (their texts), matched by `id`
+                       listening: Listening, # weights and budget
+                       tie_margin: float = 0.1, # pairwise margins up to this are ties
+                      ):
+    "A `judge_check`-shaped table of the listening judge and the LLM alone, from stored LLM scores (no model needed)."
+    import pandas as pd
+    texts, table = {r["id"]: r for r in rows}, []
+    for s in scores.to_dict("records"):
+        pair, sides = texts[s["id"]], {}
+        for side in ("good", "bad"):
+            llm = {"overall": s[f"{side}_llm_overall"], **{a: s[f"{side}_content"] for a in listening.content}}
+            heard = listening_judgement(llm, pair[side], listening)
+            sides |= {f"{side}_overall": heard["overall"], f"{side}_llm_overall": heard["llm_overall"]}
+        own = _decide(s["llm_margin_a_first"], s["llm_margin_a_second"], tie_margin)
+        shift = listening_shift(pair["good"], pair["bad"], listening)
+        heard = _decide(s["llm_margin_a_first"] + shift, s["llm_margin_a_second"] + shift, tie_margin)
+        table.append({k: s[k] for k in ("id", "kind", "split")} | sides | {f"pair_{k}": v for k, v in heard.items()}
+                     | {f"pair_llm_{k}": v for k, v in own.items()})
+    return pd.DataFrame(table)
+
+# %% ../nbs/32_judge.ipynb 57
+def accuracy_by_kind(table, # `judge_check` output
+                     tie_margin: float = 0.0, # pointwise differences up to this are ties
+                    ):
+    "Accuracy per half and kind (and all), pointwise and pairwise, of the configured judge and of the LLM alone."
+    import pandas as pd
+    rows = []
+    for split in [s for s in ("dev", "test") if (table["split"] == s).any()]:
+        part = table[table["split"] == split]
+        for kind in [k for k in CHECK_KINDS if (part["kind"] == k).any()] + ["all"]:
+            sub = part if kind == "all" else part[part["kind"] == kind]
+            for llm_only in ([False, True] if "good_llm_overall" in table else [False]):
+                found = check_metrics(sub, tie_margin, llm_only)
+                rows.append(dict(split=split, kind=kind, judge="LLM alone" if llm_only or "good_llm_overall" not in table else "listening",
+                                 pairs=len(sub), pointwise=found["check_accuracy"], pairwise=found["check_accuracy_pairwise"],
+                                 pairwise_ties=found["check_pairwise_ties"]))
+    return pd.DataFrame(rows)
+
+def plot_accuracy_by_kind(accuracy, # `accuracy_by_kind` output
+                          split: str = "test", # the half shown
+                          title: str = "", # figure title
+                         ):
+    "Bars of pointwise and pairwise accuracy per kind, one colour per judge, with the 0.9 target line."
+    import matplotlib.pyplot as plt
+    import numpy as np
+    part = accuracy[accuracy["split"] == split]
+    kinds, judges = list(dict.fromkeys(part["kind"])), list(dict.fromkeys(part["judge"]))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
+    width = 0.8 / len(judges)
+    for ax, measure in zip(axes, ("pointwise", "pairwise")):
+        for j, judge in enumerate(judges):
+            values = [part[(part["kind"] == k) & (part["judge"] == judge)][measure].mean() for k in kinds]
+            ax.bar(np.arange(len(kinds)) + (j - (len(judges) - 1) / 2) * width, values, width, label=judge)
+        ax.axhline(0.9, color="grey", linestyle="--", linewidth=1)
+        ax.set_xticks(range(len(kinds)), kinds, rotation=30, ha="right")
+        ax.set(title=measure, ylim=(0, 1.05), ylabel="accuracy" if measure == "pointwise" else None)
+    axes[0].legend(fontsize=8, loc="lower left")
+    pairs = int(part[part["kind"] == "all"]["pairs"].iloc[0]) if (part["kind"] == "all").any() else len(part)
+    fig.suptitle(title or f"Check-set accuracy by kind ({split} half, {pairs} pairs)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/32_judge.ipynb 61
+def heard_texts(texts: list[str], # answers
+                voice: str = "en-us", # eSpeak NG voice
+                progress: bool = True, # show a progress bar
+               ) -> list[dict]:
+    "What a listener hears: each text rendered by eSpeak NG and transcribed by Whisper (30-second pieces); `heard` and audio `seconds`, cached."
+    import numpy as np
+    from tqdm.auto import tqdm
+    from speechnb.audio import SAMPLE_RATE, speak
+    from speechnb.whisper import DEFAULT_SPEECH_ENCODER, transcribe_batch
+    cache = JudgeCache(f"{JUDGE_FORMAT_VERSION}|heard|espeak-ng|{voice}|{DEFAULT_SPEECH_ENCODER}")
+    todo = [t for t in dict.fromkeys(texts) if content_hash(t) not in cache.entries]
+    piece = 30 * SAMPLE_RATE
+    for text in tqdm(todo, desc="render and transcribe", unit="answer", disable=not progress or not todo):
+        audio = speak(text, voice)
+        pieces = [audio[i:i + piece] for i in range(0, len(audio), piece)] or [np.zeros(SAMPLE_RATE, dtype=np.float32)]
+        cache.add({content_hash(text): dict(heard=" ".join(transcribe_batch(pieces)).strip(), seconds=round(len(audio) / SAMPLE_RATE, 2))})
+    return [cache.entries[content_hash(t)] for t in texts]
+
+def recovered_share(text: str, # what was written
+                    heard: str, # what the ASR made of its rendering
+                   ) -> float:
+    "Share of the written words that the transcript recovers, in order (difflib matching blocks; 1 = every word heard)."
+    import difflib
+    written, got = re.findall(r"[\w']+", text.lower()), re.findall(r"[\w']+", heard.lower())
+    if not written:
+        return 1.0
+    matched = sum(block.size for block in difflib.SequenceMatcher(None, written, got, autojunk=False).get_matching_blocks())
+    return round(matched / len(written), 4)
+
+# %% ../nbs/32_judge.ipynb 64
 def human_agreement(exported: list[dict], # rows of `speechnb annotate export` (one per pair)
                     config: JudgeConfig | None = None, # the judge's settings
                     judge=None, # a loaded judge
@@ -589,7 +863,7 @@ def _alpha(matrix: list[list[float]]) -> float:
         return float("nan")
     return round(float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")), 4)
 
-# %% ../nbs/32_judge.ipynb 48
+# %% ../nbs/32_judge.ipynb 68
 def pairwise_rates(judged: list[dict], # `judge_pairs` output; `response_a` is the configuration being rated
                    n_boot: int = 1000, # bootstrap resamples
                    seed: int = 0, # random seed
@@ -603,7 +877,7 @@ def pairwise_rates(judged: list[dict], # `judge_pairs` output; `response_a` is t
     return rates | dict(preferred_or_tied=not_worse["win"], preferred_or_tied_low=not_worse["win_low"],
                         preferred_or_tied_high=not_worse["win_high"])
 
-# %% ../nbs/32_judge.ipynb 51
+# %% ../nbs/32_judge.ipynb 71
 @dataclass
 class JudgedGridConfig:
     "How the LLM judge sees a comparison grid (the `judge` section of the DPO step's settings)."
@@ -660,7 +934,7 @@ def grid_prompts(rows: list[dict], # grid rows with `prompt_id` and `config`
     shared = [p for p, have in answered.items() if set(configs) <= have]
     return shared[:limit] if limit else shared
 
-# %% ../nbs/32_judge.ipynb 52
+# %% ../nbs/32_judge.ipynb 72
 def judge_grid_aspects(rows: list[dict], # grid rows: prompt_id, prompt, response, config
                        settings: JudgedGridConfig, # how much to judge
                        judge=None, # a loaded judge
@@ -680,7 +954,7 @@ def judge_grid_pairs(rows: list[dict], # grid rows: prompt_id, prompt, response,
                      judge=None, # a loaded judge
                      progress: bool = True, # show progress bars
                     ):
-    "Head-to-head rates per configured pair from verdicts in both orders, with bootstrap intervals and position bias."
+    "Head-to-head rates per configured pair and judge (the configured one, and the LLM alone when listening), both orders."
     import pandas as pd
     answers = {(r["prompt_id"], r["config"]): r for r in rows}
     table = []
@@ -693,19 +967,29 @@ def judge_grid_pairs(rows: list[dict], # grid rows: prompt_id, prompt, response,
         asked = [dict(prompt=answers[p, a]["prompt"], response_a=answers[p, a]["response"], response_b=answers[p, b]["response"])
                  for p in prompts]
         verdicts = judge_pairs(asked, settings.judge, judge, f"pair {pair}", progress)
-        bias = position_bias(verdicts)
-        table.append(dict(a=a, b=b) | pairwise_rates(verdicts, settings.n_boot) | dict(
-            first_shown_bonus=bias["first_shown_bonus"], orders_disagree=bias["orders_disagree"]))
+        for name, found in _judges_verdicts(verdicts, settings.judge.listen).items():
+            bias = position_bias(found)
+            table.append(dict(a=a, b=b, judge=name) | pairwise_rates(found, settings.n_boot) | dict(
+                first_shown_bonus=bias["first_shown_bonus"], orders_disagree=bias["orders_disagree"]))
     return pd.DataFrame(table)
 
-# %% ../nbs/32_judge.ipynb 58
+def _judges_verdicts(verdicts: list[dict], listen: bool) -> dict:
+    "{judge name: verdicts}: the listening judge's and the LLM's own when listening, else the LLM's."
+    if not listen:
+        return {"LLM alone": verdicts}
+    own = [{"judge": {k.removeprefix("llm_"): v for k, v in j["judge"].items() if k.startswith("llm_")}} for j in verdicts]
+    return {"listening": verdicts, "LLM alone": own}
+
+# %% ../nbs/32_judge.ipynb 78
+NOT_ASPECTS = ("complete", "overall", "llm_overall", "content", *LISTEN_QUANTITIES)  # judge columns that are not 1-5 aspects
+
 def plot_aspect_profile(aspects, # `judge_grid_aspects` output
                         order: list[str] | None = None, # configurations in plotting order
                         title: str = "", # figure title
                        ):
     "Mean judged score per aspect and configuration (±SEM), one line per configuration."
     import matplotlib.pyplot as plt
-    names = [c for c in aspects if c.startswith("judge_") and c not in ("judge_complete", "judge_overall")]
+    names = [c for c in aspects if c.startswith("judge_") and c.removeprefix("judge_") not in NOT_ASPECTS]
     order = order or list(dict.fromkeys(aspects["config"]))
     grouped = aspects.groupby("config")[names]
     mean, sem = grouped.mean(), grouped.sem()
@@ -720,7 +1004,7 @@ def plot_aspect_profile(aspects, # `judge_grid_aspects` output
     fig.tight_layout()
     return fig
 
-# %% ../nbs/32_judge.ipynb 61
+# %% ../nbs/32_judge.ipynb 81
 _JUDGE_EXAMPLE = """examples:
   speechnb judge --input data/runs/default/responses.jsonl --output judged.jsonl
   speechnb judge --pairs head_to_head.jsonl --output verdicts.jsonl --rubric speech
@@ -749,7 +1033,10 @@ def cli_judge(argv: list[str], # command-line words after `speechnb judge`
     from speechnb.config import apply_arguments, read_config
     args = _judge_parser().parse_args(argv)
     config = apply_arguments(read_config(JudgeConfig, args.config) if args.config else JudgeConfig(), args)
-    load_rubric(config.rubric)  # an unknown rubric fails before anything loads
+    rubric = load_rubric(config.rubric, config.rubrics)  # a bad or unknown rubric fails before anything loads
+    judge_texts(config.rubrics)
+    if config.listen:
+        load_listening(rubric, config.rubrics)
     if args.check is not None:
         return _cli_check(args, config)
     if not args.output:
