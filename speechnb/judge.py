@@ -806,7 +806,7 @@ def plot_accuracy_by_kind(accuracy, # `accuracy_by_kind` output
     fig.tight_layout()
     return fig
 
-# %% ../nbs/32_judge.ipynb 62
+# %% ../nbs/32_judge.ipynb 63
 def heard_texts(texts: list[str], # answers
                 voice: str = "en-us", # eSpeak NG voice
                 progress: bool = True, # show a progress bar
@@ -836,7 +836,7 @@ def recovered_share(text: str, # what was written
     matched = sum(block.size for block in difflib.SequenceMatcher(None, written, got, autojunk=False).get_matching_blocks())
     return round(matched / len(written), 4)
 
-# %% ../nbs/32_judge.ipynb 65
+# %% ../nbs/32_judge.ipynb 66
 def human_agreement(exported: list[dict], # rows of `speechnb annotate export` (one per pair)
                     config: JudgeConfig | None = None, # the judge's settings
                     judge=None, # a loaded judge
@@ -865,7 +865,7 @@ def _alpha(matrix: list[list[float]]) -> float:
         return float("nan")
     return round(float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")), 4)
 
-# %% ../nbs/32_judge.ipynb 69
+# %% ../nbs/32_judge.ipynb 70
 def pairwise_rates(judged: list[dict], # `judge_pairs` output; `response_a` is the configuration being rated
                    n_boot: int = 1000, # bootstrap resamples
                    seed: int = 0, # random seed
@@ -879,7 +879,7 @@ def pairwise_rates(judged: list[dict], # `judge_pairs` output; `response_a` is t
     return rates | dict(preferred_or_tied=not_worse["win"], preferred_or_tied_low=not_worse["win_low"],
                         preferred_or_tied_high=not_worse["win_high"])
 
-# %% ../nbs/32_judge.ipynb 72
+# %% ../nbs/32_judge.ipynb 73
 @dataclass
 class JudgedGridConfig:
     "How the LLM judge sees a comparison grid (the `judge` section of the DPO step's settings)."
@@ -936,7 +936,7 @@ def grid_prompts(rows: list[dict], # grid rows with `prompt_id` and `config`
     shared = [p for p, have in answered.items() if set(configs) <= have]
     return shared[:limit] if limit else shared
 
-# %% ../nbs/32_judge.ipynb 73
+# %% ../nbs/32_judge.ipynb 74
 def judge_grid_aspects(rows: list[dict], # grid rows: prompt_id, prompt, response, config
                        settings: JudgedGridConfig, # how much to judge
                        judge=None, # a loaded judge
@@ -982,7 +982,7 @@ def _judges_verdicts(verdicts: list[dict], listen: bool) -> dict:
     own = [{"judge": {k.removeprefix("llm_"): v for k, v in j["judge"].items() if k.startswith("llm_")}} for j in verdicts]
     return {"listening": verdicts, "LLM alone": own}
 
-# %% ../nbs/32_judge.ipynb 79
+# %% ../nbs/32_judge.ipynb 80
 NOT_ASPECTS = ("complete", "overall", "llm_overall", "content", *LISTEN_QUANTITIES)  # judge columns that are not 1-5 aspects
 
 def plot_aspect_profile(aspects, # `judge_grid_aspects` output
@@ -1006,7 +1006,7 @@ def plot_aspect_profile(aspects, # `judge_grid_aspects` output
     fig.tight_layout()
     return fig
 
-# %% ../nbs/32_judge.ipynb 82
+# %% ../nbs/32_judge.ipynb 83
 _JUDGE_EXAMPLE = """examples:
   speechnb judge --input data/runs/default/responses.jsonl --output judged.jsonl
   speechnb judge --pairs head_to_head.jsonl --output verdicts.jsonl --rubric speech
