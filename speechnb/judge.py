@@ -432,7 +432,7 @@ class JudgeConfig:
     tie_margin: float = 0.1 # judged overall scores closer than this count as a tie in head-to-head rates
     reference: bool = True # pointwise: the judge first answers each request itself and grades against that answer (catches confident wrong answers)
     reference_tokens: int = 48 # length limit of the judge's own reference answer
-    listen: bool = True # judge as a listener: the LLM's relevance, helpfulness and correctness less measured penalties for speaking time, read-aloud marks and loops (weights in data/judge_rubrics.yaml); off: the LLM's six aspects alone
+    listen: bool = True # judge the speech rubric as a listener: the LLM's relevance, helpfulness and correctness less measured penalties for speaking time, read-aloud marks and loops (weights in data/judge_rubrics.yaml); off: the LLM's six aspects alone
     device: str | None = None # device of a local judge CTranslate2 cannot run (transformers): cpu or cuda
 
     def validate(self):
@@ -485,6 +485,10 @@ def _by_length(items: list[tuple[str, str]], batch_size: int):
     for start in range(0, len(ordered), batch_size):
         yield ordered[start:start + batch_size]
 
+def _listening_for(config: JudgeConfig, rubric: Rubric) -> Listening | None:
+    "The listening judge's settings when `config.listen` and the rubric is the speech one (safety and factuality: None)."
+    return load_listening(rubric, config.rubrics) if config.listen and rubric.name == "speech" else None
+
 def _batches_to_run(items: dict, batch_size: int, cache: JudgeCache) -> list[list[tuple[str, str]]]:
     "The batches of all `items` (cached or not) that hold an item the cache lacks: a rerun batches as the first run did."
     return [b for b in _by_length(list(items.items()), batch_size) if any(k not in cache.entries for k, _ in b)]
@@ -530,8 +534,7 @@ def judge_rows(rows: list[dict], # rows with `prompt` and `response` text
     config = config or JudgeConfig()
     _check_rows(rows, ("prompt", "response"), where)
     rubric = load_rubric(config.rubric, config.rubrics)
-    if config.listen:
-        load_listening(rubric, config.rubrics)  # a bad listening section fails before the judge loads
+    listening = _listening_for(config, rubric)  # a bad listening section fails before the judge loads
     judge = judge or load_judge(config)
     references = reference_answers([r["prompt"] for r in rows], config, judge, progress) if config.reference else {}
     system = rubric_system(rubric, judge_texts(config.rubrics).note if config.reference else None)
@@ -539,8 +542,7 @@ def judge_rows(rows: list[dict], # rows with `prompt` and `response` text
     items = {content_hash(*s): judge.chat(judge_messages(system, *s)) for s in shown}
     scores = _judge_texts(judge, config, items, rubric.labels, "pointwise", system, progress)
     judged = [_with_overall(scores[content_hash(*s)], rubric) for s in shown]
-    if config.listen:
-        listening = load_listening(rubric, config.rubrics)
+    if listening:
         judged = [listening_judgement(j, r["response"], listening) for j, r in zip(judged, rows)]
     return [{**row, "judge": j} for row, j in zip(rows, judged)]
 
@@ -570,7 +572,7 @@ def judge_pairs(rows: list[dict], # rows with `prompt`, `response_a`, `response_
     config = config or JudgeConfig()
     _check_rows(rows, ("prompt", "response_a", "response_b"), where)
     rubric = load_rubric(config.rubric, config.rubrics)
-    listening = load_listening(rubric, config.rubrics) if config.listen else None
+    listening = _listening_for(config, rubric)
     judge = judge or load_judge(config)
     system = pairwise_system(rubric, judge_texts(config.rubrics))  # no reference here: it made comparisons worse
     cut = lambda text: cut_words(text, config.max_answer_words)
@@ -969,15 +971,15 @@ def judge_grid_pairs(rows: list[dict], # grid rows: prompt_id, prompt, response,
         asked = [dict(prompt=answers[p, a]["prompt"], response_a=answers[p, a]["response"], response_b=answers[p, b]["response"])
                  for p in prompts]
         verdicts = judge_pairs(asked, settings.judge, judge, f"pair {pair}", progress)
-        for name, found in _judges_verdicts(verdicts, settings.judge.listen).items():
+        for name, found in _judges_verdicts(verdicts).items():
             bias = position_bias(found)
             table.append(dict(a=a, b=b, judge=name) | pairwise_rates(found, settings.n_boot) | dict(
                 first_shown_bonus=bias["first_shown_bonus"], orders_disagree=bias["orders_disagree"]))
     return pd.DataFrame(table)
 
-def _judges_verdicts(verdicts: list[dict], listen: bool) -> dict:
+def _judges_verdicts(verdicts: list[dict]) -> dict:
     "{judge name: verdicts}: the listening judge's and the LLM's own when listening, else the LLM's."
-    if not listen:
+    if not verdicts or "llm_winner" not in verdicts[0]["judge"]:
         return {"LLM alone": verdicts}
     own = [{"judge": {k.removeprefix("llm_"): v for k, v in j["judge"].items() if k.startswith("llm_")}} for j in verdicts]
     return {"listening": verdicts, "LLM alone": own}
@@ -1037,8 +1039,7 @@ def cli_judge(argv: list[str], # command-line words after `speechnb judge`
     config = apply_arguments(read_config(JudgeConfig, args.config) if args.config else JudgeConfig(), args)
     rubric = load_rubric(config.rubric, config.rubrics)  # a bad or unknown rubric fails before anything loads
     judge_texts(config.rubrics)
-    if config.listen:
-        load_listening(rubric, config.rubrics)
+    _listening_for(config, rubric)
     if args.check is not None:
         return _cli_check(args, config)
     if not args.output:
