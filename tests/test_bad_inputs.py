@@ -901,6 +901,95 @@ CASES = [
 ]
 
 
+# --- issue 32: hand-edited rubrics files (speechnb judge --rubrics) ------------------------------------------
+RUBRICS = """reference:
+  writer: Answer briefly.
+  note: A reference answer is given.
+pointwise:
+  speech:
+    intro: You grade answers.
+    scale: "Rate the answer from 1 (poor) to 5 (excellent):"
+    aspects:
+      relevance: is it on topic?
+      helpfulness: does it help?
+      correctness: is it true?
+pairwise:
+  intro: You grade two answers.
+  scale: "Rate each answer from 1 to 5:"
+listening:
+  content: [relevance, helpfulness, correctness]
+  budget_seconds: 25
+  words_per_minute: 160
+  pointwise: {seconds: 1.0, marks: 0.5, loops: 2.0}
+  pairwise: {seconds: 1.0, marks: 0.5, loops: 2.0}
+"""
+
+
+def _rubrics(old: str, new: str) -> str:
+    "The small valid rubrics file above with one edit."
+    assert old in RUBRICS
+    return RUBRICS.replace(old, new, 1)
+
+
+JUDGE_RUBRICS = [
+    "judge",
+    "--input",
+    "{tmp}/answers.jsonl",
+    "--output",
+    "{tmp}/out.jsonl",
+    "--rubrics",
+    "{tmp}/rubrics.yaml",
+]
+CASES += [
+    Case(
+        f"judge-rubrics-{name}",
+        JUDGE_RUBRICS,
+        {"answers.jsonl": RESPONSES, "rubrics.yaml": text},
+        ["rubrics.yaml", key],
+        ["out.jsonl"],
+    )
+    for name, text, key in [
+        (
+            "aspects-a-list",
+            _rubrics(
+                "    aspects:\n      relevance: is it on topic?\n      helpfulness: does it help?\n"
+                "      correctness: is it true?\n",
+                "    aspects: [relevance, helpfulness, correctness]\n",
+            ),
+            "pointwise.speech.aspects",
+        ),
+        (
+            "aspect-without-question",
+            _rubrics("      correctness: is it true?\n", "      correctness:\n"),
+            "aspects.correctness",
+        ),
+        (
+            "listening-aspect-missing",
+            _rubrics("content: [relevance, helpfulness, correctness]", "content: [relevance, wit]"),
+            "listening.content",
+        ),
+        (
+            "scale-not-numeric",
+            _rubrics("from 1 (poor) to 5 (excellent)", "from poor to excellent"),
+            "pointwise.speech.scale",
+        ),
+        (
+            "weight-not-a-number",
+            _rubrics("pointwise: {seconds: 1.0, marks: 0.5", "pointwise: {seconds: 1.0, marks: lots"),
+            "listening.pointwise.marks",
+        ),
+        ("budget-nan", _rubrics("budget_seconds: 25", "budget_seconds: .nan"), "listening.budget_seconds"),
+        (
+            "weight-missing",
+            _rubrics("pairwise: {seconds: 1.0, marks: 0.5, loops: 2.0}", "pairwise: {seconds: 1.0}"),
+            "listening.pairwise",
+        ),
+        ("pointwise-a-list", _rubrics("pointwise:\n  speech:", "pointwise:\n- speech\nold:\n  speech:"), "pointwise"),
+        ("file-a-list", "- speech\n- pairwise\n", "mapping"),
+    ]
+]
+
+
 def _snapshot(folder: Path) -> dict:
     "Every path under `folder` with its kind and, for files, a hash of the content."
     found = {}
