@@ -92,7 +92,7 @@ def check_voice(voice: str, # `engine:voice`, or a bare eSpeak NG voice ("en-us+
     if engine == "espeak":
         base = voice.split("+")[0]
         if not base or base not in (known if base.startswith("en") else list_voices(base.split("-")[0])):
-            raise SpeechnbError(f"unknown eSpeak NG voice {voice!r} (try one of: {', '.join(known[:8])}, ...; "
+            raise SpeechnbError(f"unknown eSpeak NG voice {voice!r} (try one of: {', '.join(ENGLISH_VOICES)}, ...; "
                                f"other engines' voices are written engine:voice, engines: {', '.join(ENGINES)})")
         return voice
     if voice not in known:
