@@ -26,12 +26,13 @@ from .distill_data import chat_prompt, llm_fingerprint
 from .speech_encoder import SpeechEncoder, cached_frames, load_backbone, trainable_names
 
 # %% auto 0
-__all__ = ['META_FIELDS', 'log', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'ChatLayout', 'chat_layout', 'Batch', 'assemble',
-           'scaled_layers', 'teacher_outputs', 'token_ctc_loss', 'response_nll', 'distill_losses',
-           'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta', 'build_encoder',
-           'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill',
-           'check_prompt_audio', 'ask', 'evaluate_summarization', 'default_checkpoint', 'load_config_file',
-           'prepare_rows', 'read_transcripts', 'cli_distill', 'cli_ask']
+__all__ = ['META_FIELDS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'DEFAULT_EVAL_VOICE',
+           'ChatLayout', 'chat_layout', 'Batch', 'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss',
+           'response_nll', 'distill_losses', 'generate_from_prompts', 'response_perplexity', 'save_checkpoint',
+           'read_meta', 'build_encoder', 'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l',
+           'evaluate_distill', 'no_prompt_answer', 'judge_answers', 'on_topic_rates', 'check_prompt_audio', 'ask',
+           'evaluate_summarization', 'default_checkpoint', 'load_config_file', 'prepare_rows', 'read_transcripts',
+           'read_audio_dir', 'cli_distill', 'cli_ask']
 
 # %% ../nbs/62_distill.ipynb 6
 @dataclass
@@ -544,15 +545,17 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
                      max_new_tokens: int = 48, # generation cap for ROUGE-L
                      batch_size: int = 8, # samples per batch
                      cascade: bool = True, # also run the Whisper ASR cascade
+                     asr: str | None = None, # the cascade's Whisper (default: `speechnb.whisper.DEFAULT_ASR`)
                     ) -> tuple[dict, list[dict]]:
-    "The four perplexities and two ROUGE-L means, and a per-sample table."
+    "The four perplexities, two ROUGE-L means and the cascade's word error rate, and a per-sample table."
     layout = chat_layout(tokenizer)
     encoder.eval()
     responses = [_response_ids(tokenizer, r) for r in rows]
     with torch.no_grad():
         audio_prompts = [_prompt_parts(encoder.embed_frames(f), r) for f, r in zip(_rows_frames(encoder, rows, backbone_name), rows)]
     text_prompts = [_text_parts(r) for r in rows]
-    result, table = {}, [dict(transcript=r["transcript"], target=r["target"]) for r in rows]
+    result = {}
+    table = [dict(transcript=r["transcript"], target=r["target"], **{k: r[k] for k in ("id", "voice", "audio") if k in r}) for r in rows]
     result["ppl_text"], each_text = response_perplexity(llm, tokenizer, layout, text_prompts, responses, batch_size)
     result["ppl_audio"], each_audio = response_perplexity(llm, tokenizer, layout, audio_prompts, responses, batch_size)
     result["ppl_none"], _ = response_perplexity(llm, tokenizer, layout, [[] for _ in rows], responses, batch_size)
@@ -563,10 +566,11 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
     for t, a, pa, pt in zip(table, answers, each_audio, each_text):
         t.update(audio_answer=a, ppl_audio=pa, ppl_text=pt)
     if cascade:
-        from speechnb.whisper import transcribe_batch
+        from speechnb.whisper import DEFAULT_ASR, transcribe_batch, word_error_rate
         heard = []
         for start in range(0, len(rows), batch_size):
-            heard += transcribe_batch([load_audio(r["audio"])[: 30 * SAMPLE_RATE] for r in rows[start:start + batch_size]])
+            heard += transcribe_batch([load_audio(r["audio"])[: 30 * SAMPLE_RATE] for r in rows[start:start + batch_size]], asr=asr or DEFAULT_ASR)
+        result["wer_cascade"] = word_error_rate([r["transcript"] for r in rows], heard)
         cascade_prompts = [_text_parts(dict(r, transcript=h)) for r, h in zip(rows, heard)]
         result["ppl_cascade"], _ = response_perplexity(llm, tokenizer, layout, cascade_prompts, responses, batch_size)
         cascade_answers = []
@@ -578,6 +582,55 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
     return {k: round(v, 4) for k, v in result.items()}, table
 
 # %% ../nbs/62_distill.ipynb 47
+JUDGED_KINDS = ("text", "audio", "cascade", "none")  # prompt kinds whose answers the judge rates
+ON_TOPIC = 4.0  # judge relevance (1-5) from which an answer counts as on topic
+
+def no_prompt_answer(llm, tokenizer, # the frozen LLM and its tokenizer
+                     max_new_tokens: int = 48, # answer cap
+                    ) -> str:
+    "The LLM's greedy answer to an empty user turn: what it says when it heard nothing."
+    return generate_from_prompts(llm, tokenizer, chat_layout(tokenizer), [[]], max_new_tokens)[0]
+
+def judge_answers(table: list[dict], # `evaluate_distill`'s per-sample table (transcript, target, audio_answer, ...)
+                  judge_config=None, # a `speechnb.judge.JudgeConfig` (default: the project's judge)
+                  none_answer: str | None = None, # the no-prompt answer, judged against every question (None: not judged)
+                  judge=None, # a loaded judge (default: load the one `judge_config` asks for)
+                  progress: bool = False, # show the judge's progress bars
+                 ) -> list[dict]:
+    "One row per question: its answers per prompt kind, each with the judge's row (`judge_<kind>`) and `relevance_<kind>`."
+    from speechnb.judge import JudgeConfig, judge_rows, load_judge
+    config = judge_config or JudgeConfig()
+    rows = [dict({k: t[k] for k in ("id", "voice", "audio") if k in t}, transcript=t["transcript"], asr=t.get("asr"),
+                 text_answer=t["target"], audio_answer=t["audio_answer"], cascade_answer=t.get("cascade_answer"),
+                 none_answer=none_answer) for t in table]
+    kinds = [k for k in JUDGED_KINDS if rows and all(isinstance(r[f"{k}_answer"], str) for r in rows)]
+    judge = judge or (load_judge(config) if kinds else None)
+    for kind in kinds:
+        judged = judge_rows([dict(prompt=r["transcript"], response=r[f"{kind}_answer"]) for r in rows], config, judge,
+                            where=f"{kind} answers", progress=progress)
+        for row, one in zip(rows, judged):
+            row[f"judge_{kind}"] = one["judge"]
+            row[f"relevance_{kind}"] = one["judge"].get("relevance", float("nan"))
+    return rows
+
+def on_topic_rates(rows: list[dict], # `judge_answers` rows
+                   threshold: float = ON_TOPIC, # relevance from which an answer is on topic
+                   n_boot: int = 1000, # bootstrap resamples of the questions
+                   seed: int = 0, # bootstrap seed
+                  ) -> dict:
+    "Per judged prompt kind: the on-topic share and its 95% bootstrap interval, as `on_topic_<kind>` and `on_topic_<kind>_ci`."
+    from speechnb.compare import bootstrap_rates
+    out = {}
+    for kind in JUDGED_KINDS:
+        scores = np.array([r[f"relevance_{kind}"] for r in rows if f"relevance_{kind}" in r], dtype=float)
+        scores = scores[~np.isnan(scores)]
+        if len(scores):
+            rates = bootstrap_rates(np.where(scores >= threshold, 1, 0), n_boot=n_boot, seed=seed)
+            out[f"on_topic_{kind}"] = round(rates["win"], 4)
+            out[f"on_topic_{kind}_ci"] = [round(rates["win_low"], 4), round(rates["win_high"], 4)]
+    return out
+
+# %% ../nbs/62_distill.ipynb 51
 def check_prompt_audio(path: str | Path, # WAV (or other) file
                        max_seconds: float = 60.0, # longest accepted prompt
                       ) -> np.ndarray:
@@ -603,7 +656,7 @@ def ask(encoder: SpeechEncoder | None, llm, tokenizer, # trained encoder (None f
         embeds = encoder.embed_audio(audio)
     return generate_from_prompts(llm, tokenizer, layout, [[text_before, embeds, text_after]], max_new_tokens)[0]
 
-# %% ../nbs/62_distill.ipynb 49
+# %% ../nbs/62_distill.ipynb 53
 SUMMARY_PROMPT = "Summarize the following in 3 sentences or less:"
 
 def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained encoder and frozen LLM
@@ -638,7 +691,7 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 51
+# %% ../nbs/62_distill.ipynb 55
 def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
                       ) -> Path:
     "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."
@@ -707,52 +760,148 @@ def read_transcripts(path: str | Path) -> list[str]:
         raise SpeechnbError(f"{path}: no transcripts (one per line expected)")
     return lines
 
-def cli_distill(argv: list[str]) -> int:
-    "speechnb distill train|eval: train the speech encoder or evaluate it."
+def _named_line(line: str) -> tuple[str, str] | None:
+    "(file name, text) of a 'NAME<TAB>text' or '<s> text </s> (NAME)' line (CMU Sphinx transcription style), else None."
+    import re
+    found = re.fullmatch(r"<s>(.*)</s>\s*\((.+)\)", line)
+    if found:
+        return found[2].strip(), " ".join(found[1].split())
+    name, tab, text = line.partition("\t")
+    return (name.strip(), text.strip()) if tab else None
+
+def _audio_files(folder: str | Path) -> list[Path]:
+    "The WAVs of an audio folder, each checked (readable, not empty or silent, at most 30 s); anything else is one line."
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SpeechnbError(f"{folder}: audio folder {'is a file' if folder.exists() else 'not found'}")
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    for path in files:
+        if path.suffix.lower() != ".wav" or not path.is_file():
+            raise SpeechnbError(f"{path}: not a WAV file (--audio-dir must hold only .wav files)")
+        check_prompt_audio(path, max_seconds=30.0)
+    if not files:
+        raise SpeechnbError(f"{folder}: no WAV files")
+    return files
+
+def read_audio_dir(folder: str | Path, # WAVs of spoken prompts
+                   transcripts: str | Path, # one transcript per WAV: lines in file-name order, or 'NAME<TAB>text' / '<s> text </s> (NAME)'
+                  ) -> list[dict]:
+    "Rows `id`, `transcript`, `audio` pairing each WAV of a folder with its transcript; any mismatch is one line."
+    files, lines, path = _audio_files(folder), read_transcripts(transcripts), Path(transcripts)
+    named = [_named_line(line) for line in lines]
+    if not any(named):
+        if len(lines) != len(files):
+            raise SpeechnbError(f"{path}: {len(lines)} transcripts for {len(files)} WAV files in {folder} (one line per WAV in "
+                                "file-name order, or 'NAME<TAB>text' lines)")
+        return [dict(id=f.stem, transcript=t, audio=str(f)) for f, t in zip(files, lines)]
+    by_stem, rows = {f.stem: f for f in files}, {}
+    for number, item in enumerate(named, start=1):
+        if item is None:
+            raise SpeechnbError(f"{path}, transcript {number}: expected 'NAME<TAB>text' like the other lines")
+        stem = item[0][:-4] if item[0].lower().endswith(".wav") else item[0]
+        if stem not in by_stem or stem in rows:
+            raise SpeechnbError(f"{path}, transcript {number}: {item[0]!r} is {'named twice' if stem in rows else f'not a WAV file in {folder}'}")
+        rows[stem] = dict(id=stem, transcript=item[1], audio=str(by_stem[stem]))
+    missing = [f for f in files if f.stem not in rows]
+    if missing:
+        raise SpeechnbError(f"{missing[0]}: no transcript for it in {path}")
+    return [rows[f.stem] for f in files]
+
+DEFAULT_EVAL_VOICE = "festival:cmu_us_slt_arctic_hts"  # the default profile's held-out voice (an engine training never hears)
+
+def _distill_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="speechnb distill", description="Distil an audio encoder into a frozen LLM.")
     parser.add_argument("action", choices=["train", "eval"])
     parser.add_argument("--config", help="distill config YAML (e.g. configs/default/distill.yaml)")
     parser.add_argument("--output", help="checkpoint folder for train (default: the config's train.output_dir)")
     parser.add_argument("--checkpoint", help="checkpoint to evaluate (default: the last reproduce run's)")
-    parser.add_argument("--transcripts", help="eval: text file, one transcript per line, spoken with --voice")
-    parser.add_argument("--voice", default="en-us+f3", help="eval: eSpeak NG voice for --transcripts")
+    parser.add_argument("--transcripts", help="eval: text file, one transcript per line (spoken with --voice, or the WAVs of --audio-dir)")
+    parser.add_argument("--voice", help=f"eval: voice speaking --transcripts, engine:voice or one of --engine's (default: {DEFAULT_EVAL_VOICE})")
+    parser.add_argument("--engine", help="eval: speech engine of --voice: espeak, flite, festival, piper (default: the one --voice names)")
+    parser.add_argument("--audio-dir", help="eval: folder of WAVs (only), one per transcript line: recorded speech instead of --voice")
+    parser.add_argument("--answers", help="eval: JSONL with every question's text / audio / cascade / no-prompt answers, judged")
+    parser.add_argument("--asr", default=None, help="eval: the cascade's Whisper (default: whisper-base)")
+    parser.add_argument("--judge-model", default=None, help="eval --answers: the LLM judge (default: speechnb judge's)")
     add_number_argument(parser, "--max-new-tokens", int, "eval: answer length limit in tokens", 48, ge=1)
     parser.add_argument("--no-cascade", action="store_true", help="eval: skip the Whisper ASR cascade")
-    args = parser.parse_args(argv)
-    if args.action == "train":
-        if not args.config:
-            raise SpeechnbError("distill train needs --config CFG.yaml")
-        config = load_config_file(args.config)
-        output = args.output or config.get("train", {}).get("output_dir") or "data/runs/distill"
-        check_output_dir(output, "checkpoint folder")  # before the LLM loads
-        from speechnb.models import load_llm
-        llm, tokenizer = load_llm(config.get("llm", "smollm2-135m-instruct"), dtype="float32")
-        rows = prepare_rows(config, llm, tokenizer, config.get("run_dir"))
-        summary = train_distill(config, rows["train"], rows["validation"], output, llm, tokenizer)
-        print(json.dumps(dict(steps=summary["steps"], checkpoint=summary["checkpoint"], val_ppl=summary["val_ppl"])))
-        return 0
+    return parser
+
+def cli_distill(argv: list[str]) -> int:
+    "speechnb distill train|eval: train the speech encoder or evaluate it."
+    args = _distill_parser().parse_args(argv)
+    if args.action == "eval":
+        return _cli_distill_eval(args)
+    if not args.config:
+        raise SpeechnbError("distill train needs --config CFG.yaml")
+    config = load_config_file(args.config)
+    from speechnb.distill_data import distill_voices
+    distill_voices(config.get("data", {}))  # an unknown engine or voice is refused before anything loads
+    output = args.output or config.get("train", {}).get("output_dir") or "data/runs/distill"
+    check_output_dir(output, "checkpoint folder")  # before the LLM loads
+    from speechnb.models import load_llm
+    llm, tokenizer = load_llm(config.get("llm", "smollm2-135m-instruct"), dtype="float32")
+    rows = prepare_rows(config, llm, tokenizer, config.get("run_dir"))
+    summary = train_distill(config, rows["train"], rows["validation"], output, llm, tokenizer)
+    print(json.dumps(dict(steps=summary["steps"], checkpoint=summary["checkpoint"], val_ppl=summary["val_ppl"])))
+    return 0
+
+def _eval_inputs(args) -> list[dict] | None:
+    "The questions of `distill eval` with their speech (a voice or a WAV), all checked; None for a config's test set."
+    from speechnb.audio import check_voice
+    if args.audio_dir:
+        if args.voice or args.engine:
+            raise SpeechnbError("--audio-dir brings its own speech: leave out --voice and --engine")
+        if not args.transcripts:
+            raise SpeechnbError("--audio-dir needs --transcripts FILE (one transcript per WAV)")
+        return read_audio_dir(args.audio_dir, args.transcripts)
     if args.transcripts:
         lines = read_transcripts(args.transcripts)
-    elif args.config:
+        voice = check_voice(args.voice or (None if args.engine else DEFAULT_EVAL_VOICE) or _first_voice(args.engine), args.engine)
+        return [dict(transcript=t, voice=voice) for t in lines]
+    if args.config:
         load_config_file(args.config)
-    else:
-        raise SpeechnbError("distill eval needs --transcripts FILE.txt or --config CFG.yaml")
+        return None
+    raise SpeechnbError("distill eval needs --transcripts FILE.txt (with --voice or --audio-dir) or --config CFG.yaml")
+
+def _first_voice(engine: str) -> str:
+    from speechnb.audio import engine_voices
+    return engine_voices(engine)[0]
+
+def _cli_distill_eval(args) -> int:
+    "`speechnb distill eval`: every input checked before anything loads or is written, then metrics (and judged answers)."
+    from speechnb.core import check_output_file, write_jsonl
+    from speechnb.whisper import DEFAULT_ASR, check_embedded_speech_model
     checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
+    questions = _eval_inputs(args)  # the transcripts and their speech first (user files), then the checkpoint
     read_meta(checkpoint)  # a missing or wrong checkpoint is reported before anything loads
+    if args.answers:
+        check_output_file(args.answers, "answers file")
+    if not args.no_cascade:
+        check_embedded_speech_model(args.asr or DEFAULT_ASR)  # split weights: sha256 checked before anything is written
     encoder, llm, tokenizer, meta = load_checkpoint(checkpoint)
-    if args.transcripts:
-        from speechnb.distill_data import greedy_targets, spoken
-        targets = greedy_targets(llm, tokenizer, lines, args.max_new_tokens)
-        rows = [dict(transcript=t, target=targets[t]["response"], target_complete=targets[t]["complete"],
-                     audio=str(spoken(t, args.voice, 160))) for t in lines]
-    elif args.config:
-        config = load_config_file(args.config)
-        rows = prepare_rows(config, llm, tokenizer, config.get("run_dir"))["test"]
-    else:
-        raise SpeechnbError("distill eval needs --transcripts FILE.txt or --config CFG.yaml")
-    metrics, _ = evaluate_distill(encoder, llm, tokenizer, rows, meta["backbone"], args.max_new_tokens, cascade=not args.no_cascade)
-    print(json.dumps(dict(metrics, n=len(rows), checkpoint=str(checkpoint))))
+    rows = _eval_rows(args, questions, llm, tokenizer)
+    metrics, table = evaluate_distill(encoder, llm, tokenizer, rows, meta["backbone"], args.max_new_tokens,
+                                      cascade=not args.no_cascade, asr=args.asr)
+    summary = dict(metrics, n=len(rows), checkpoint=str(checkpoint))
+    if args.answers:
+        from speechnb.judge import JudgeConfig
+        judge_config = JudgeConfig(model=args.judge_model) if args.judge_model else JudgeConfig()
+        answers = judge_answers(table, judge_config, no_prompt_answer(llm, tokenizer, args.max_new_tokens), progress=True)
+        write_jsonl(args.answers, answers)
+        summary.update(on_topic_rates(answers), answers=args.answers)
+    print(json.dumps(summary))
     return 0
+
+def _eval_rows(args, questions: list[dict] | None, llm, tokenizer) -> list[dict]:
+    "Evaluation rows with audio and the LLM's text answer (`target`): spoken questions, a folder's WAVs or a config's test set."
+    from speechnb.distill_data import greedy_targets, spoken
+    if questions is None:
+        config = load_config_file(args.config)
+        return prepare_rows(config, llm, tokenizer, config.get("run_dir"))["test"]
+    targets = greedy_targets(llm, tokenizer, [q["transcript"] for q in questions], args.max_new_tokens)
+    return [dict(q, audio=q.get("audio") or str(spoken(q["transcript"], q["voice"], 160)),
+                 target=targets[q["transcript"]]["response"], target_complete=targets[q["transcript"]]["complete"])
+            for q in questions]
 
 def cli_ask(argv: list[str]) -> int:
     "speechnb ask: answer a spoken (and/or typed) prompt with the frozen LLM through the trained encoder."

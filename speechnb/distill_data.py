@@ -16,9 +16,10 @@ from .audio import ENGLISH_VOICES, save_wav, speak
 from .core import SpeechnbError, append_jsonl, cache_dir, content_hash, project_root, read_jsonl
 
 # %% auto 0
-__all__ = ['log', 'TOPICS', 'TEMPLATES', 'composed_transcripts', 'llm_fingerprint', 'chat_prompt', 'generate_batch',
-           'self_instruct_transcripts', 'transcript_split', 'spoken', 'greedy_targets', 'gather_transcripts',
-           'build_distill_rows', 'sample_passages', 'librispeech_rows']
+__all__ = ['log', 'TOPICS', 'TEMPLATES', 'POCKETSPHINX_TESTDATA', 'composed_transcripts', 'llm_fingerprint', 'chat_prompt',
+           'generate_batch', 'self_instruct_transcripts', 'transcript_split', 'spoken', 'greedy_targets',
+           'gather_transcripts', 'distill_voices', 'build_distill_rows', 'sample_passages', 'librispeech_rows',
+           'real_speech_rows']
 
 # %% ../nbs/61_distill_data.ipynb 6
 log = logging.getLogger("speechnb.distill_data")
@@ -122,12 +123,12 @@ def transcript_split(transcript: str, # the text
 
 # %% ../nbs/61_distill_data.ipynb 17
 def spoken(transcript: str, # what to say
-           voice: str = "en-us", # eSpeak NG voice
+           voice: str = "en-us", # `engine:voice` (e.g. "flite:awb") or an eSpeak NG voice
            rate: int = 160, # words per minute
            noise_snr_db: float | None = None, # add white noise at this SNR (None: clean)
            folder: str | Path | None = None, # cache folder (default: speechnb cache distill/audio)
           ) -> Path:
-    "Path of a cached WAV of `transcript` spoken by eSpeak NG (rendered on first use)."
+    "Path of a cached WAV of `transcript` spoken by a voice of any engine (rendered on first use)."
     folder = Path(folder) if folder else cache_dir("distill/audio")
     path = folder / f"{content_hash(transcript, voice, rate, noise_snr_db)}.wav"
     if not path.is_file():
@@ -192,14 +193,28 @@ def gather_transcripts(config: dict, # the `data` section of a distill config
         unique.setdefault(row["transcript"], row)
     return list(unique.values())
 
+def distill_voices(config: dict, # the `data` section of a distill config
+                  ) -> tuple[list[str], list[str]]:
+    "(training voices, held-out voices) of a distill config, all checked, as `engine:voice` (bare names: eSpeak NG)."
+    from speechnb.audio import check_voice
+    held_out = config.get("eval_voices") or [config.get("eval_voice", "en-us+f3")]
+    eval_voices = [check_voice(str(v)) for v in held_out]
+    train_voices = [check_voice(str(v)) for v in config.get("voices", ENGLISH_VOICES)]
+    overlap = [v for v in eval_voices if v in train_voices and "eval_voices" in config]
+    if overlap:
+        raise SpeechnbError(f"data.eval_voices: {overlap[0]} is also a training voice (held-out voices must never be heard in training)")
+    train_voices = [v for v in train_voices if v not in eval_voices]  # an older config's eval_voice is taken out of `voices`
+    if not train_voices:
+        raise SpeechnbError("data.voices: no training voice left once the held-out voices are taken out")
+    return train_voices, eval_voices
+
 def build_distill_rows(config: dict, # the `data` section of a distill config
                        model, tokenizer, # the frozen LLM (targets, self-instruct)
                        run_dir: str | Path | None = None, # folder with prompts.jsonl (optional)
                        progress: bool = False, # show progress bars
                       ) -> list[dict]:
     "Utterance rows for train / validation / test with spoken audio and greedy targets."
-    eval_voice = config.get("eval_voice", "en-us+f3")
-    train_voices = [v for v in config.get("voices", ENGLISH_VOICES) if v != eval_voice]
+    train_voices, eval_voices = distill_voices(config)
     rates = config.get("rates", [140, 160, 180])
     rng = random.Random(config.get("seed", 0))
     limits = dict(train=config.get("n_train"), validation=config.get("n_validation"), test=config.get("n_test"))
@@ -222,7 +237,7 @@ def build_distill_rows(config: dict, # the `data` section of a distill config
         if row["split"] == "train":
             voices = [(rng.choice(train_voices), rng.choice(rates)) for _ in range(config.get("voices_per_transcript", 1))]
         else:
-            voices = [(eval_voice, 160)]
+            voices = [(voice, 160) for voice in eval_voices]
         for voice, rate in voices:
             noisy = row["split"] == "train" and rng.random() < config.get("noise_fraction", 0.0)
             snr = config.get("noise_snr_db", 15) if noisy else None
@@ -272,4 +287,26 @@ def librispeech_rows(split: str = "train.clean.100", # a LibriSpeech split name
                          split="test" if "test" in split else transcript_split(transcript)))
         if limit and len(rows) >= limit:
             break
+    return rows
+
+# %% ../nbs/61_distill_data.ipynb 32
+POCKETSPHINX_TESTDATA = Path("/usr/share/pocketsphinx/test/data")  # Debian pocketsphinx-testdata
+_REAL_SETS = {"librivox": "transcription", "cards": "cards.transcription"}  # sub-folder -> its transcript file
+
+def real_speech_rows(folder: str | Path = POCKETSPHINX_TESTDATA, # the test data folder
+                     sets: tuple = ("librivox", "cards"), # which recordings
+                    ) -> list[dict]:
+    "Real recordings with transcripts as rows `id`, `transcript`, `audio`, `source`, `voice`, `split`."
+    import re
+    rows = []
+    for name in sets:
+        listing = Path(folder) / name / _REAL_SETS[name]
+        if not listing.is_file():
+            raise SpeechnbError(f"{listing}: not found (apt-get install pocketsphinx-testdata)")
+        for line in listing.read_text(encoding="utf-8").splitlines():
+            found = re.fullmatch(r"\s*<s>(.*)</s>\s*\((.+)\)\s*", line)
+            if found:
+                text = " ".join(found[1].split())
+                rows.append(dict(id=found[2], transcript=text[:1].upper() + text[1:], audio=str(listing.parent / f"{found[2]}.wav"),
+                                 source=name, voice=f"human:{name}", rate=None, noise_snr_db=None, split="test"))
     return rows

