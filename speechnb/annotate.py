@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Literal
 from .config import add_config_arguments, apply_arguments, bounded, from_mapping, read_config, to_dict
 from .core import SpeechnbError, check_input_file, check_output_dir, check_output_file, content_hash
+from .compare import reliability_alpha
 from .core import current_umask, project_root, read_jsonl, write_jsonl
 from .preferences import SPLITS, prompt_split
 
@@ -588,7 +589,6 @@ def krippendorff_alpha(judgements: list[dict], # annotator / pair_id / preferred
                        level: Literal["nominal", "interval"] = "nominal", # label agreement, or signed strength
                       ) -> float:
     "Krippendorff's alpha over items judged at least twice (nan when undefined: too few or all-identical values)."
-    import krippendorff
     import numpy as np
     grouped = {pair: group for pair, group in _by_pair(judgements).items() if len(group) >= 2}
     annotators = sorted({j["annotator"] for group in grouped.values() for j in group})
@@ -600,9 +600,7 @@ def krippendorff_alpha(judgements: list[dict], # annotator / pair_id / preferred
         for j in group:
             value = codes[j["preferred"]] if level == "nominal" else signed_score(j)
             matrix[annotators.index(j["annotator"]), column] = value
-    if len(set(matrix[~np.isnan(matrix)].tolist())) < 2:
-        return float("nan")   # every judgement identical: alpha is 0/0
-    return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement=level))
+    return reliability_alpha(matrix, level)
 
 def check_pass_rate(judgements: list[dict], # judgements, each with the pair's `expected` (None for regular pairs)
                    ) -> float:

@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 
 # %% auto 0
 __all__ = ['log', 'HIGHER_IS_BETTER', 'TEXT_SCORES', 'higher_is_better', 'prompt_scores', 'outcomes', 'bootstrap_rates',
-           'head_to_head', 'head_to_head_matrix', 'match_counts', 'bradley_terry', 'elo_ratings', 'plot_win_matrix',
-           'plot_elo', 'read_metrics', 'CompareConfig', 'numeric_scores', 'cli_compare']
+           'head_to_head', 'head_to_head_matrix', 'match_counts', 'bradley_terry', 'elo_ratings', 'reliability_alpha',
+           'plot_win_matrix', 'plot_elo', 'read_metrics', 'CompareConfig', 'numeric_scores', 'cli_compare']
 
 # %% ../nbs/31_compare.ipynb 6
 HIGHER_IS_BETTER = {
@@ -195,6 +195,18 @@ def elo_ratings(table, # metrics DataFrame
     return ratings.rename(columns={"config": by}).sort_values("elo", ascending=False).reset_index(drop=True)
 
 # %% ../nbs/31_compare.ipynb 22
+def reliability_alpha(matrix, # raters x items (list of lists or array); NaN where a rater gave no verdict
+                      level: str = "nominal", # "nominal" (labels) or "interval" (numbers)
+                     ) -> float:
+    "Krippendorff's alpha of a raters x items matrix; NaN when undefined (fewer than two raters, no variation)."
+    import krippendorff
+    import numpy as np
+    data = np.array(matrix, dtype=float)
+    if data.ndim != 2 or data.shape[0] < 2 or len(set(data[~np.isnan(data)].tolist())) < 2:
+        return float("nan")
+    return float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
+
+# %% ../nbs/31_compare.ipynb 25
 def plot_win_matrix(pairs, # long table from head_to_head_matrix (columns a, b, win, tie)
                     score: str = "", # score name for the title
                     order: Sequence[str] | None = None, # configuration order
@@ -238,7 +250,7 @@ def plot_elo(ratings, # output of elo_ratings
     fig.tight_layout()
     return fig
 
-# %% ../nbs/31_compare.ipynb 25
+# %% ../nbs/31_compare.ipynb 28
 def read_metrics(path: str | Path, # metrics CSV from `speechnb analyze`
                 ):
     "Read a metrics CSV with one-line errors."

@@ -162,6 +162,7 @@ def atomic_write(path: str | Path, # final file
 # %% ../nbs/00_core.ipynb 23
 @contextlib.contextmanager
 def atomic_folder(target: str | Path, # the folder to create or replace
+                  keep_existing: bool = False, # a cache entry: if another process made `target` meanwhile, keep theirs
                  ) -> Iterator[Path]:
     "Yield an empty staging folder beside `target`; swap it in only when the block succeeds."
     target = Path(target)
@@ -170,6 +171,9 @@ def atomic_folder(target: str | Path, # the folder to create or replace
     try:
         staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; the folder gets a new folder's mode
         yield staging
+        if keep_existing and target.exists():  # folders only appear whole, so theirs is complete
+            shutil.rmtree(staging, ignore_errors=True)
+            return
         # a folder cannot be renamed over a non-empty one: move the old one aside, swap, then delete it
         previous = target.parent / f"{staging.name}.previous"
         if target.exists():

@@ -21,9 +21,10 @@ from torch import nn
 
 from .audio import SAMPLE_RATE, load_audio
 from .config import add_number_argument
-from .core import SpeechnbError, check_input_file, check_output_dir, content_hash, project_root, read_yaml
+from .core import SpeechnbError, atomic_folder, check_input_file, check_output_dir, content_hash, project_root, read_yaml
 from .distill_data import chat_prompt, llm_fingerprint
 from .speech_encoder import SpeechEncoder, cached_frames, load_backbone, trainable_names
+from .training import read_metadata
 
 # %% auto 0
 __all__ = ['META_FIELDS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'DEFAULT_EVAL_VOICE',
@@ -244,23 +245,13 @@ def save_checkpoint(folder: str | Path, # checkpoint folder (replaced atomically
                     training_state: dict | None = None, # optimizer / scheduler / step, for resuming
                    ) -> Path:
     "Write the trainable parameters, `meta.json` and (optionally) the training state, all or nothing."
-    import shutil
-    import tempfile
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     names = set(trainable_names(encoder))
-    torch.save({k: v.detach().cpu() for k, v in encoder.state_dict().items() if k in names}, staging / "encoder.pt")
-    (staging / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    if training_state is not None:
-        torch.save(training_state, staging / "training_state.pt")
-    old = folder.with_name(f".{folder.name}.old")
-    if folder.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        folder.rename(old)
-    staging.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
-    return folder
+    with atomic_folder(folder) as staging:
+        torch.save({k: v.detach().cpu() for k, v in encoder.state_dict().items() if k in names}, staging / "encoder.pt")
+        (staging / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        if training_state is not None:
+            torch.save(training_state, staging / "training_state.pt")
+    return Path(folder)
 
 META_FIELDS = dict(llm=str, llm_fingerprint=str, llm_width=int, backbone=str, encoder=dict)  # what a checkpoint's meta.json must hold
 
@@ -271,21 +262,7 @@ def read_meta(folder: str | Path) -> dict:
         raise SpeechnbError(f"{folder}: checkpoint not found")
     if not path.is_file():
         raise SpeechnbError(f"{folder}: not a speechnb distillation checkpoint (no meta.json)")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError:
-        raise SpeechnbError(f"{path}: not UTF-8 text; is this a speechnb checkpoint?") from None
-    except json.JSONDecodeError as exc:
-        raise SpeechnbError(f"{path}, line {exc.lineno}: malformed JSON ({exc.msg}); the checkpoint is damaged, train it again") from None
-    if not isinstance(meta, dict):
-        raise SpeechnbError(f"{path}: expected a JSON object of checkpoint settings, got {type(meta).__name__}")
-    for key, kind in META_FIELDS.items():
-        if key not in meta:
-            raise SpeechnbError(f"{path}: {key}: required key is missing (the checkpoint is damaged, train it again)")
-        if not isinstance(meta[key], kind) or isinstance(meta[key], bool) or (kind is int and meta[key] < 1):
-            expected = {str: "text", int: "a whole number >= 1", dict: "a mapping"}[kind]
-            raise SpeechnbError(f"{path}: {key}: expected {expected}, got {str(meta[key])[:40]!r}")
-    return meta
+    return read_metadata(path, META_FIELDS, damaged="the checkpoint is damaged; train it again")
 
 def build_encoder(meta: dict, # llm_width, backbone and encoder settings
                  ) -> SpeechEncoder:

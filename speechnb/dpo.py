@@ -8,10 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
-import shutil
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -22,13 +19,14 @@ from .config import (add_config_arguments, add_number_argument, apply_arguments,
 from .core import (SpeechnbError, check_input_file, check_output_dir, content_hash, project_root, read_jsonl,
                            read_yaml)
 from .models import DEFAULT_LLM, default_device, load_llm
+from .training import save_model_folder
 
 # %% auto 0
 __all__ = ['log', 'DPO_DEFAULTS', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'DPOTrainConfig', 'dpo_settings', 'most_repeated_trigram',
            'dpo_pairs', 'strategy_messages', 'render_pairs', 'trainable_policy', 'save_policy', 'training_key',
            'train_dpo', 'content_words', 'collapse_flags', 'collapse_report', 'cli_dpo']
 
-# %% ../nbs/50_dpo.ipynb 5
+# %% ../nbs/50_dpo.ipynb 6
 log = logging.getLogger("speechnb.dpo")
 
 @dataclass
@@ -70,7 +68,7 @@ def dpo_settings(config: dict | None = None, # overrides of `DPO_DEFAULTS`, e.g.
     "`DPO_DEFAULTS` updated with `config`, checked by `speechnb.config` (unknown key, type, NaN, range: one line with file, line and key)."
     return to_dict(from_mapping(DPOTrainConfig, config, where, lines, prefix))
 
-# %% ../nbs/50_dpo.ipynb 8
+# %% ../nbs/50_dpo.ipynb 9
 def most_repeated_trigram(text: str, # any text
                          ) -> int:
     "How often the most frequent word trigram of `text` occurs (case and edge punctuation ignored); 3 or more reads as a loop."
@@ -104,7 +102,7 @@ def dpo_pairs(pairs: list[dict] | str | Path, # records in the shared schema, or
         usable = usable[:max_pairs]
     return usable, dropped
 
-# %% ../nbs/50_dpo.ipynb 15
+# %% ../nbs/50_dpo.ipynb 16
 def strategy_messages(strategy: str, # strategy name in data/prompting_strategies.yaml
                       prompt: str, # the request
                      ) -> list[dict]:
@@ -123,7 +121,7 @@ def render_pairs(pairs: list[dict], # DPO pairs from `dpo_pairs`
                  chosen=p["chosen"].strip(), rejected=p["rejected"].strip()) for p in pairs]
     return Dataset.from_list(rows)
 
-# %% ../nbs/50_dpo.ipynb 18
+# %% ../nbs/50_dpo.ipynb 19
 METADATA_FILE = "speechnb_dpo.json"
 
 def trainable_policy(name: str = DEFAULT_LLM, # embedded name, local folder or hub id
@@ -138,37 +136,17 @@ def trainable_policy(name: str = DEFAULT_LLM, # embedded name, local folder or h
         model.hf_quantizer, model.is_quantized = None, False
     return model.train(), tokenizer
 
-def _replace_folder(staging: Path, target: Path) -> None:
-    "Move a finished folder into place, replacing an older one only after the new one is complete."
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(staging, target)
-    shutil.rmtree(old, ignore_errors=True)
-
 def save_policy(model, # trained policy (a peft model is merged first)
                 tokenizer, # its tokenizer (chat template included)
                 output_dir: str | Path, # final folder
                 metadata: dict | None = None, # written to speechnb_dpo.json
                ) -> Path:
     "Merge LoRA adapters (if any) and save a plain transformers model folder atomically."
-    output_dir = Path(output_dir)
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     model.config.use_cache = True
-    staging = Path(tempfile.mkdtemp(dir=output_dir.parent, prefix=f".{output_dir.name}."))
-    try:
-        model.save_pretrained(staging, safe_serialization=True)
-        tokenizer.padding_side = "left"  # the folder is loaded for generation
-        tokenizer.save_pretrained(staging)
-        (staging / METADATA_FILE).write_text(json.dumps(metadata or {}, indent=2, default=str), encoding="utf-8")
-        _replace_folder(staging, output_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return output_dir
+    tokenizer.padding_side = "left"  # the folder is loaded for generation
+    return save_model_folder(output_dir, model, tokenizer, metadata or {}, METADATA_FILE)
 
 def training_key(settings: dict, # from `dpo_settings`
                  pairs: list[dict], # the training pairs
@@ -176,7 +154,7 @@ def training_key(settings: dict, # from `dpo_settings`
     "Content hash identifying a DPO run: its settings and its pairs (prompt, chosen, rejected)."
     return content_hash(settings, [(p["prompt"], p["chosen"], p["rejected"]) for p in pairs])
 
-# %% ../nbs/50_dpo.ipynb 19
+# %% ../nbs/50_dpo.ipynb 20
 def _losses(settings: dict) -> dict:
     "TRL's loss list: the preference loss, plus the NLL ('sft') term on the chosen answer when `sft_weight` > 0."
     if not settings["sft_weight"]:
@@ -249,7 +227,7 @@ def train_dpo(pairs: list[dict] | str | Path, # shared-schema pairs or a JSONL f
     log.info("DPO: %d steps on %d pairs in %.0f s -> %s", summary["steps"], len(train), seconds, output_dir)
     return summary | dict(model_dir=str(output_dir), cached=False)
 
-# %% ../nbs/50_dpo.ipynb 31
+# %% ../nbs/50_dpo.ipynb 32
 EVASIVE_PATTERNS = (r"\bI'?m sorry\b", r"\bI am sorry\b", r"\bI (?:cannot|can ?not|can't|can’t)\b", r"\bas an AI\b",
                     r"\bI'?m (?:not able|unable)\b", r"\bI am (?:not able|unable)\b", r"\bI don'?t (?:know|have (?:access|information))\b",
                     r"\blanguage model\b", r"\bI (?:won't|will not) (?:be able|answer)\b")
@@ -296,7 +274,7 @@ def collapse_report(rows: list[dict], # response rows with `prompt`, `response` 
                                   off_topic=("off_topic", "mean"), relevance=("relevance", "mean"))
     return table.reset_index()
 
-# %% ../nbs/50_dpo.ipynb 35
+# %% ../nbs/50_dpo.ipynb 36
 def _profile_settings(profile: str | None, config_file: str | None) -> dict:
     "The `train:` section of a dpo.yaml (the profile's or `config_file`), its keys checked with the file and line named."
     if not (config_file or profile):

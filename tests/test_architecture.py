@@ -99,6 +99,53 @@ def test_a_long_function_is_found():
     assert function_lengths(source) == {"short": 2, "C.long": MAX_FUNCTION_LINES + 1}
 
 
+# --- one implementation of each piece of machinery -----------------------------------------------------------------
+# Saving a folder whole, talking to an OpenAI-compatible server, caching model outputs and Krippendorff's alpha each
+# live in one module; everything else calls it. A pattern below found anywhere else is a second copy.
+TWINS = {
+    "a folder swapped in by hand (use core.atomic_folder)": (
+        r"mkdtemp\(dir=|os\.replace\([^)]*(staging|old|previous)",
+        "core.py",
+    ),
+    "an HTTP client for chat completions (use engines.OpenAIChat)": (
+        r"urllib\.request\.Request\(|chat/completions",
+        "engines.py",
+    ),
+    "Krippendorff's alpha (use compare.reliability_alpha)": (r"krippendorff\.alpha\(", "compare.py"),
+    "a cache of model outputs (use engines.ContentCache)": (
+        r"^class \w*Cache\b(?![^\n]*ContentCache)(?!(?:[^\n]*\n){1,5}[^\n]*ContentCache)",  # not built on it
+        "engines.py",
+    ),
+}
+
+
+def twin_implementations(root: Path) -> dict[str, list[str]]:
+    "Places outside the one allowed module where each piece of machinery is written again: what -> files."
+    found = {}
+    for what, (pattern, home) in TWINS.items():
+        for path in sorted((root / "speechnb").glob("*.py")):
+            if path.name != home and not path.name.startswith("_"):
+                if re.search(pattern, path.read_text(encoding="utf-8"), flags=re.M):
+                    found.setdefault(what, []).append(path.name)
+    return found
+
+
+def test_machinery_is_written_once():
+    assert not twin_implementations(ROOT), twin_implementations(ROOT)
+
+
+def test_a_second_copy_is_found(tmp_path):
+    (tmp_path / "speechnb").mkdir()
+    (tmp_path / "speechnb" / "trainer.py").write_text(
+        "staging = Path(tempfile.mkdtemp(dir=out.parent))\nos.replace(staging, out)\n"
+        "class ScoreCache:\n    def __init__(self):\n        self.folder = cache_dir('x')\n"
+        "request = urllib.request.Request(url)\nkrippendorff.alpha(reliability_data=m)\n"
+    )
+    (tmp_path / "speechnb" / "ok.py").write_text("class JudgeCache(ContentCache):\n    pass\n")
+    assert set(twin_implementations(tmp_path)) == set(TWINS)
+    assert all(files == ["trainer.py"] for files in twin_implementations(tmp_path).values())
+
+
 # --- references outside the repository --------------------------------------------------------------------------
 # A design note, a shared folder or a developer's checkout is not part of the repository: a clone has none of them.
 OUTSIDE = re.compile(r"\bDESIGN\.md\b|(?<![\w.~-])/w[o]rk/|\.\./shared\b")
