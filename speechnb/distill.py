@@ -21,10 +21,10 @@ from torch import nn
 
 from .audio import SAMPLE_RATE, load_audio
 from .config import add_number_argument
-from .core import SpeechnbError, atomic_folder, check_input_file, check_output_dir, content_hash, project_root, read_yaml
+from .core import SpeechnbError, atomic_folder, check_input_file, check_output_dir, project_root, read_yaml
 from .distill_data import chat_prompt, llm_fingerprint
 from .speech_encoder import SpeechEncoder, cached_frames, load_backbone, trainable_names
-from .training import read_metadata
+from .training import read_metadata, run_key
 
 # %% auto 0
 __all__ = ['META_FIELDS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'DEFAULT_EVAL_VOICE',
@@ -374,7 +374,7 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     encoder = build_encoder(meta)
     # what a resumed run must share with the checkpoint: settings that change what is learned, and the data
     # (not the length of the run: extending max_steps or epochs resumes)
-    meta["run_key"] = content_hash(meta["backbone"], meta["encoder"], [(r.get("id") or r["audio"], r["target"], r.get("target_complete", True)) for r in train_rows],
+    meta["run_key"] = run_key(meta["backbone"], meta["encoder"], [(r.get("id") or r["audio"], r["target"], r.get("target_complete", True)) for r in train_rows],
                                    {k: v for k, v in settings.items() if k not in ("max_steps", "epochs", "eval_every", "save_every", "sample_tokens")})
     last = output_dir / "last"
     state = None

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from .config import (add_config_arguments, add_number_argument, apply_arguments, bounded, from_mapping, to_dict,
                              yaml_key_lines)
-from .core import (SpeechnbError, check_input_file, check_output_dir, content_hash, project_root, read_jsonl,
+from .core import (SpeechnbError, check_input_file, check_output_dir, project_root, read_jsonl,
                            read_yaml)
 from .models import DEFAULT_LLM, default_device, load_llm
-from .training import save_model_folder
+from .training import run_key, save_model_folder
 
 # %% auto 0
 __all__ = ['log', 'DPO_DEFAULTS', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'DPOTrainConfig', 'dpo_settings', 'most_repeated_trigram',
@@ -152,7 +152,7 @@ def training_key(settings: dict, # from `dpo_settings`
                  pairs: list[dict], # the training pairs
                 ) -> str:
     "Content hash identifying a DPO run: its settings and its pairs (prompt, chosen, rejected)."
-    return content_hash(settings, [(p["prompt"], p["chosen"], p["rejected"]) for p in pairs])
+    return run_key(settings, [(p["prompt"], p["chosen"], p["rejected"]) for p in pairs])
 
 # %% ../nbs/50_dpo.ipynb 20
 def _losses(settings: dict) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 from .core import SpeechnbError, atomic_folder, content_hash
 
 # %% auto 0
-__all__ = ['save_model_folder', 'read_metadata', 'run_key', 'check_resumable']
+__all__ = ['save_model_folder', 'read_metadata', 'run_key']
 
 # %% ../nbs/06b_training.ipynb 7
 def save_model_folder(output_dir: str | Path, # the folder to create or replace
@@ -70,12 +70,3 @@ def read_metadata(path: str | Path, # the metadata JSON file
 def run_key(*parts) -> str:
     "The identity of a training run: a hash of the settings and data that decide what it learns."
     return content_hash(*parts)
-
-def check_resumable(saved: dict, # the checkpoint's metadata (with `run_key`)
-                    key: str, # this run's `run_key`
-                    where: str | Path, # the checkpoint, for the message
-                   ) -> None:
-    "Refuse, in one line, to resume a checkpoint that another run (other settings or data) wrote."
-    if saved.get("run_key") != key:
-        raise SpeechnbError(f"{where}: a checkpoint of another run (other settings or data); "
-                            "resume it with the settings it was made with, or start afresh (--no-resume)")
