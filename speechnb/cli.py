@@ -30,6 +30,7 @@ COMMANDS = {
     "dpo":       ("speechnb.dpo", "cli_dpo", "align a policy with DPO on preference pairs"),
     "distill":   ("speechnb.distill", "cli_distill", "train / evaluate an audio encoder for a frozen LLM"),
     "ask":       ("speechnb.distill", "cli_ask", "ask the LLM a spoken question (audio prompt)"),
+    "transcribe": ("speechnb.whisper", "cli_transcribe", "Whisper transcripts of audio files (the cascade's ASR)"),
     "annotate":  ("speechnb.annotate", "cli_annotate", "listening-based A/B preference collection"),
     "reproduce": ("speechnb.reproduce", "cli_reproduce", "run the experiment notebooks into reports/"),
 }

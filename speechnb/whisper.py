@@ -27,7 +27,8 @@ __all__ = ['log', 'EMBEDDED_SPEECH_MODELS', 'DEFAULT_SPEECH_ENCODER', 'DEFAULT_A
            'check_embedded_speech_model', 'embedded_ctranslate2_dir', 'CTranslate2Variables', 'read_ctranslate2_model',
            'whisper_state_dict', 'whisper_config', 'whisper_processor_from_ctranslate2', 'convert_embedded_whisper',
            'resolve_speech_model_path', 'load_whisper', 'transcribe_batch', 'transcribe', 'word_error_rate',
-           'load_speech_encoder', 'encoder_frame_rate', 'whisper_encoder_forward', 'encoded_lengths', 'encode_audio']
+           'load_speech_encoder', 'encoder_frame_rate', 'whisper_encoder_forward', 'encoded_lengths', 'encode_audio',
+           'transcribe_files', 'cli_transcribe']
 
 # %% ../nbs/02_whisper.ipynb 6
 log = logging.getLogger("speechnb.whisper")
@@ -578,3 +579,46 @@ def encode_audio(audio, # one 1-D float32 array at 16 kHz, or a list of them
 
 def _is_one_clip(audio) -> bool:
     return hasattr(audio, "ndim") and audio.ndim == 1
+
+# %% ../nbs/02_whisper.ipynb 69
+_TRANSCRIBE_EXAMPLE = """examples:
+  speechnb transcribe question.wav                      # Whisper base, printed as file<TAB>transcript
+  speechnb transcribe data/wavs/*.wav --output asr.jsonl --asr whisper-tiny.en"""
+
+def _windows(audio: np.ndarray, seconds: float = 30.0) -> list[np.ndarray]:
+    "Consecutive pieces of at most `seconds` (Whisper hears one 30-s window at a time)."
+    step = int(seconds * SAMPLE_RATE)
+    return [audio[i:i + step] for i in range(0, max(len(audio), 1), step)]
+
+def transcribe_files(paths: list[str], # audio files
+                     asr: str = DEFAULT_ASR, # embedded Whisper name, local folder or hub id
+                    ) -> list[dict]:
+    "Rows `file`, `transcript`, `seconds` for audio files of any length, all read (and checked) before the model loads."
+    from speechnb.audio import load_audio
+    clips = [load_audio(path) for path in paths]
+    check_embedded_speech_model(asr)
+    pieces = [_windows(clip) for clip in clips]
+    heard = iter(transcribe_batch([p for clip in pieces for p in clip], asr=asr))
+    return [dict(file=str(path), transcript=" ".join(next(heard).strip() for _ in clip).strip(),
+                 seconds=round(len(audio) / SAMPLE_RATE, 2)) for path, clip, audio in zip(paths, pieces, clips)]
+
+# %% ../nbs/02_whisper.ipynb 70
+def cli_transcribe(argv: list[str], # command-line words after `speechnb transcribe`
+                  ) -> int:
+    "`speechnb transcribe`: Whisper transcripts of audio files."
+    import argparse
+    from speechnb.core import check_output_file, write_jsonl
+    parser = argparse.ArgumentParser(prog="speechnb transcribe", description=cli_transcribe.__doc__.replace("`", ""),
+                                     epilog=_TRANSCRIBE_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("audio", nargs="+", help="audio files (WAV, FLAC, OGG; any rate, any length)")
+    parser.add_argument("--asr", default=DEFAULT_ASR, help=f"Whisper: embedded name, local folder or hub id (default: {DEFAULT_ASR})")
+    parser.add_argument("--output", help="write JSONL rows (file, transcript, seconds) instead of printing")
+    args = parser.parse_args(argv)
+    if args.output:
+        check_output_file(args.output, "transcripts file")
+    rows = transcribe_files(args.audio, args.asr)
+    if args.output:
+        write_jsonl(args.output, rows)
+    for row in rows:
+        print(f"{row['file']}\t{row['transcript']}")
+    return 0
