@@ -186,6 +186,9 @@ def load_audio(path: str | Path, # audio file (WAV, FLAC, OGG, ...)
         raise SpeechnbError(f"{path}: audio file is a directory, expected a file")
     if not path.is_file():
         raise SpeechnbError(f"{path}: audio file not found")
+    if path.suffix.lower() in (".raw", ".pcm"):  # headerless: libsndfile would only ask for a sample rate
+        raise SpeechnbError(f"{path}: headerless audio (no sample rate or format in the file); convert it to WAV, "
+                            "e.g. sox -t raw -r 16000 -e signed -b 16 -c 1 in.raw out.wav")
     try:
         samples, rate = sf.read(path, dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile raises its own error types

@@ -520,7 +520,9 @@ def judge_rows(rows: list[dict], # rows with `prompt` and `response` text
     judged = [_with_overall(scores[content_hash(*s)], rubric) for s in shown]
     if listening:
         judged = [listening_judgement(j, r["response"], listening) for j, r in zip(judged, rows)]
-    return [{**row, "judge": j} for row, j in zip(rows, judged)]
+    # with a reference, the judge's own answer it graded against: a reader can see why it scored as it did
+    extra = (lambda r: {"judge_reference": references.get(r["prompt"])}) if config.reference else (lambda r: {})
+    return [{**row, "judge": j, **extra(row)} for row, j in zip(rows, judged)]
 
 def _score_batch(judge, labels: list[str], texts: list[str]) -> list[dict]:
     "Expected 1-5 scores per label ('Relevance', 'Answer A', ...) for a batch of chat texts."

@@ -915,6 +915,21 @@ CASES = [
         ["bad.yaml", "line 2", "UTF-8"],
         ["out.jsonl"],
     ),
+    # --- issue 29: transcribe, headerless audio -------------------------------------------------------------------
+    Case(
+        "transcribe-headerless-raw-audio",
+        ["transcribe", "{tmp}/question.raw", "--output", "{tmp}/out.jsonl"],
+        {"question.raw": "\x00\x01" * 4000},
+        ["question.raw", "headerless", "sox"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "transcribe-one-missing-file-among-good-ones",
+        ["transcribe", "{tmp}/a.wav", "{tmp}/b.wav", "--output", "{tmp}/out.jsonl"],
+        {"a.wav": _wav()},
+        ["b.wav", "not found"],
+        ["out.jsonl"],
+    ),
     # --- issue 25: speech engines and voices, distill eval on recordings, split Whisper base weights ---------------
     Case(
         "speak-unknown-voice-among-good-ones",
