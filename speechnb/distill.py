@@ -786,8 +786,15 @@ def read_audio_dir(folder: str | Path, # WAVs of spoken prompts
 
 DEFAULT_EVAL_VOICE = "festival:cmu_us_slt_arctic_hts"  # the default profile's held-out voice (an engine training never hears)
 
+_DISTILL_EXAMPLE = """examples:
+  speechnb distill train --config configs/smoke/distill.yaml --output data/runs/my-encoder   # ~30 s, a smoke encoder
+  speechnb distill eval --checkpoint data/runs/my-encoder/final --transcripts questions.txt --voice flite:rms \\
+      --answers answers.jsonl            # text, audio and cascade answers, judged for relevance
+  speechnb distill eval --checkpoint data/runs/my-encoder/final --transcripts lines.txt --audio-dir recordings/"""
+
 def _distill_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="speechnb distill", description="Distil an audio encoder into a frozen LLM.")
+    parser = argparse.ArgumentParser(prog="speechnb distill", description="Distil an audio encoder into a frozen LLM.",
+                                     epilog=_DISTILL_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["train", "eval"])
     parser.add_argument("--config", help="distill config YAML (e.g. configs/default/distill.yaml)")
     parser.add_argument("--output", help="checkpoint folder for train (default: the config's train.output_dir)")
@@ -880,9 +887,14 @@ def _eval_rows(args, questions: list[dict] | None, llm, tokenizer) -> list[dict]
                  target=targets[q["transcript"]]["response"], target_complete=targets[q["transcript"]]["complete"])
             for q in questions]
 
+_ASK_EXAMPLE = """examples:
+  speechnb ask --audio question.wav                       # the encoder of the last make reproduce answers
+  speechnb ask --audio talk.wav --text "Summarize:" --checkpoint data/runs/my-encoder/final"""
+
 def cli_ask(argv: list[str]) -> int:
     "speechnb ask: answer a spoken (and/or typed) prompt with the frozen LLM through the trained encoder."
-    parser = argparse.ArgumentParser(prog="speechnb ask", description="Ask the LLM with speech.")
+    parser = argparse.ArgumentParser(prog="speechnb ask", description="Ask the LLM with speech.", epilog=_ASK_EXAMPLE,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--audio", help="WAV (any rate/channels/format) with the spoken prompt")
     parser.add_argument("--text", default="", help="text before the audio, e.g. 'Summarize:' (alone: a text prompt)")
     parser.add_argument("--checkpoint", help="trained encoder (default: the last reproduce run's)")

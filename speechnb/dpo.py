@@ -286,10 +286,15 @@ def _profile_settings(profile: str | None, config_file: str | None) -> dict:
     dpo_settings(data["train"], str(path), yaml_key_lines(path.read_text(encoding="utf-8")), ("train",))
     return data["train"]
 
+_DPO_EXAMPLE = """examples:
+  speechnb dpo train --pairs data/runs/default/pairs.jsonl --output data/runs/my-policy --max-steps 20
+  speechnb dpo check --responses answers.jsonl  # collapse check: empty, evasive, looping, off-topic answers"""
+
 def cli_dpo(argv: list[str], # command-line words after `speechnb dpo`
            ) -> int:
     "`speechnb dpo`: train a policy with DPO on preference pairs (`train`), or check answers for collapse (`check`)."
-    parser = argparse.ArgumentParser(prog="speechnb dpo", description=cli_dpo.__doc__.replace("`", ""))
+    parser = argparse.ArgumentParser(prog="speechnb dpo", description=cli_dpo.__doc__.replace("`", ""), epilog=_DPO_EXAMPLE,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="action", required=True)
     train = sub.add_parser("train", help="train and save a merged policy folder")
     train.add_argument("--pairs", required=True, help="preference pairs JSONL (shared schema; the train split is used)")

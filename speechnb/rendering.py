@@ -128,10 +128,15 @@ def _default_voices(engine: str | None) -> list[str]:
     from speechnb.audio import engine_voices
     return DEFAULT_VOICES if engine in (None, "espeak") else engine_voices(engine)
 
+_SPEAK_EXAMPLE = """examples:
+  speechnb speak --input answers.jsonl --outdir wavs/                       # eSpeak NG, en-us
+  speechnb speak --input answers.jsonl --outdir wavs/ --engine flite --voice awb rms   # voices take turns by row"""
+
 def cli_speak(argv: list[str], # command-line words after `speechnb speak`
              ) -> int:
     "`speechnb speak`: render a JSONL text field to 16 kHz speech and add audio paths and speaking seconds."
-    parser = argparse.ArgumentParser(prog="speechnb speak", description=cli_speak.__doc__.strip("`"))
+    parser = argparse.ArgumentParser(prog="speechnb speak", description=cli_speak.__doc__.strip("`"), epilog=_SPEAK_EXAMPLE,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--input", required=True, help="JSONL file with the text field")
     parser.add_argument("--field", default="response", help="the field to speak (default: response)")
     parser.add_argument("--outdir", default=None, help="folder for the WAVs (default: data/cache/speech)")

@@ -223,10 +223,21 @@ def test_public_names_are_defined_once():
     assert not fixed, f"no longer duplicated, delete from DUPLICATE_NAMES: {fixed}"
 
 
-@pytest.mark.parametrize("command", ["filter", "analyze", "compare", "pairs", "reward", "reproduce"])
+# Commands whose module needs these at import time, and why (the list only shrinks): the distillation module defines
+# torch classes at module level (its CLI would need a module of its own); audio modules hold numpy arrays.
+HEAVY_HELP = {"distill": {"numpy", "torch"}, "ask": {"numpy", "torch"}, "speak": {"numpy"}, "transcribe": {"numpy"}}
+
+
+def _commands() -> list[str]:
+    from speechnb.cli import COMMANDS
+
+    return list(COMMANDS)
+
+
+@pytest.mark.parametrize("command", _commands())
 def test_help_of_every_command_shows_an_example(command):
-    """Every command's --help has an example and no heavy import on its path (timing stays out of tests:
-    the measured seconds are in the report of issue 21)."""
+    """Every command's --help has an example and no heavy import on its path beyond its listed ones (timing stays
+    out of tests: `--help` times are measured by hand and reported)."""
     import sys
 
     probe = (
@@ -237,4 +248,6 @@ def test_help_of_every_command_shows_an_example(command):
     )
     done = subprocess.run([sys.executable, "-c", probe, command], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    assert "example" in done.stdout and "HEAVY []" in done.stdout, done.stdout[-800:]
+    heavy = set(re.search(r"HEAVY \[(.*)\]", done.stdout).group(1).replace("'", "").replace(" ", "").split(",")) - {""}
+    assert "example" in done.stdout, done.stdout[-800:]
+    assert heavy <= HEAVY_HELP.get(command, set()), f"{command} --help imports {sorted(heavy)}"
