@@ -43,12 +43,14 @@ class OpenAIChat:
         return f"openai|{self.base_url}|{self.model}"
 
 # %% ../nbs/06a_engines.ipynb 8
-def _failure(client: OpenAIChat, exc: Exception) -> tuple[bool, str]:
-    "(worth retrying, one-line reason) for a failed request."
+def _failure(client: OpenAIChat, exc: Exception, attempts: int) -> tuple[bool, str]:
+    "(worth retrying, the one-line message if it is the last try) for a failed request."
     if isinstance(exc, urllib.error.HTTPError):
         detail = exc.read().decode(errors="replace")[:200].replace("\n", " ")
-        return exc.code in RETRY_STATUSES, f"HTTP {exc.code} for model {client.model!r}: {detail}"
-    return True, f"no answer ({getattr(exc, 'reason', exc)})"
+        return exc.code in RETRY_STATUSES, f"{client.base_url}: HTTP {exc.code} for model {client.model!r}: {detail}"
+    if isinstance(exc, ValueError):
+        return False, f"{client.base_url}: the reply is not JSON (is this an OpenAI-compatible server?)"
+    return True, f"{client.base_url}: no answer after {attempts} attempts ({getattr(exc, 'reason', exc)})"
 
 def _post(self: OpenAIChat, payload: dict, # the request body; `model` is filled in
          ) -> dict:
@@ -61,9 +63,9 @@ def _post(self: OpenAIChat, payload: dict, # the request body; `model` is filled
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read())
         except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError) as exc:
-            retry, reason = _failure(self, exc) if not isinstance(exc, ValueError) else (False, "reply is not JSON")
+            retry, message = _failure(self, exc, attempt + 1)
             if not retry or attempt == self.max_retries:
-                raise SpeechnbError(f"{self.base_url}: {reason} after {attempt + 1} attempt(s)") from None
+                raise SpeechnbError(message) from None
         wait = self.backoff * 2 ** attempt
         log.warning("request failed, retrying in %.1f s (%d/%d)", wait, attempt + 1, self.max_retries)
         time.sleep(wait)
