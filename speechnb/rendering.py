@@ -13,7 +13,7 @@ from pathlib import Path
 from .audio import check_voice, save_wav, speak
 from .core import (SpeechnbError, check_input_file, check_output_file, content_hash, ensure_writable_dir, project_root,
                            read_jsonl, write_jsonl)
-from .config import bounded
+from .config import add_number_argument, bounded
 from .generation import GenerateConfig
 from .models import DEFAULT_LLM
 
@@ -119,9 +119,10 @@ def _check_text_field(rows: list[dict], field: str, where: str) -> None:
     "Refuse, naming the line, a row whose `field` is not text (null is spoken as silence)."
     if not rows:
         raise SpeechnbError(f"{where}: no rows to speak")
+    from speechnb.instructions import row_place
     for number, row in enumerate(rows, start=1):
         if row[field] is not None and not isinstance(row[field], str):
-            raise SpeechnbError(f"{where}, line {number}: field {field!r} must be text, got {type(row[field]).__name__}")
+            raise SpeechnbError(f"{row_place(where, number)}: field {field!r} must be text, got {type(row[field]).__name__}")
 
 def _default_voices(engine: str | None) -> list[str]:
     "eSpeak NG's default voices, or every voice of another engine."
@@ -144,10 +145,8 @@ def cli_speak(argv: list[str], # command-line words after `speechnb speak`
     parser.add_argument("--engine", default=None, help="speech engine of voices that do not name one: espeak (default), flite, festival, piper")
     parser.add_argument("--voice", nargs="+", default=None, help="voices, chosen per prompt: engine:voice or names of --engine's voices "
                         f"(default: eSpeak NG {' '.join(DEFAULT_VOICES)}; flite awb, festival cmu_us_slt_arctic_hts, piper joe)")
-    parser.add_argument("--rate", type=int, default=DEFAULT_RATE, help=f"words per minute (default: {DEFAULT_RATE})")
+    add_number_argument(parser, "--rate", int, "words per minute", DEFAULT_RATE, ge=80, le=450)
     args = parser.parse_args(argv)
-    if not 80 <= args.rate <= 450:
-        raise SpeechnbError(f"--rate {args.rate}: speech is rendered between 80 and 450 words per minute")
     voices = [check_voice(v, args.engine) for v in (args.voice or _default_voices(args.engine))]  # before any folder or WAV
     source = check_input_file(args.input, "input file")
     rows = read_jsonl(source, required=[args.field])

@@ -915,6 +915,21 @@ CASES = [
         ["bad.yaml", "line 2", "UTF-8"],
         ["out.jsonl"],
     ),
+    # --- issue 30, pattern 4 for speak: the line an editor shows; its rate through the config layer -------------------
+    Case(
+        "speak-non-text-field-after-a-blank-line",
+        [*SPEAK, "--input", "{tmp}/answers.jsonl"],
+        {"answers.jsonl": '{"id": "1", "response": "Hi."}\n\n{"id": "2", "response": 5}\n'},
+        ["answers.jsonl", "line 3", "must be text"],
+        ["wavs"],
+    ),
+    Case(
+        "speak-rate-nan",
+        [*SPEAK, "--input", "{tmp}/responses.jsonl", "--rate", "nan"],
+        {"responses.jsonl": RESPONSES},
+        ["--rate"],
+        ["wavs"],
+    ),
     # --- issue 29: transcribe, headerless audio -------------------------------------------------------------------
     Case(
         "transcribe-headerless-raw-audio",
