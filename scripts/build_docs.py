@@ -130,14 +130,20 @@ def with_anchors(body: str) -> tuple[str, str]:
 
     def anchor(match):
         level, attrs, inner = match.group(1), match.group(2), match.group(3)
-        found = re.search(r"id=['\"]([^'\"]+)", attrs)
-        ident = found.group(1) if found else re.sub(r"[^a-z0-9]+", "-", plain_text(inner).lower()).strip("-") or "part"
+        found = re.search(r"""\sid=(?:"([^"]*)"|'([^']*)')""", attrs)
+        old = (found.group(1) or found.group(2)) if found else None
+        # keep an id that is safe in a URL fragment (show_doc's names); mistune's can hold quotes: make a slug
+        ident = old if old and re.fullmatch(r"[\w.:%-]+", old) else None
+        ident = ident or re.sub(r"[^a-z0-9]+", "-", plain_text(inner).lower()).strip("-") or "part"
         while ident in seen:
             ident += "-"
         seen.add(ident)
+        if old is not None:
+            attrs = attrs.replace(found.group(0), "")
+            inner = inner.replace(f'href="#{old}"', f'href="#{ident}"')  # mistune's permalink follows
         label = html.escape(plain_text(inner).rstrip("¶ "))  # mistune's heading permalink sign stays in the page
         entries.append(f"<li class='h{level}'><a href='#{ident}'>{label}</a></li>")
-        return f"<h{level}{attrs if found else attrs + f' id={chr(39)}{ident}{chr(39)}'}>{inner}</h{level}>"
+        return f"<h{level}{attrs} id='{ident}'>{inner}</h{level}>"
 
     body = re.sub(r"<h([23])([^>]*)>(.*?)</h\1>", anchor, body, flags=re.S)
     contents = f"<aside class='contents' aria-label='On this page'><h4>On this page</h4><ul>{''.join(entries)}</ul>"

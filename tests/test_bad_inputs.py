@@ -790,7 +790,7 @@ CASES = [
         "reward-score-model-metadata-cut-short",
         [*REWARD_SCORE, "--input", "{tmp}/responses.jsonl", *OUT],
         {**REWARD_LIKE, "scorer/speechnb_reward.json": '{"format": 1, "config": {"pool', "responses.jsonl": RESPONSES},
-        ["speechnb_reward.json", "line 1", "not valid JSON"],
+        ["speechnb_reward.json", "line 1", "malformed JSON"],
         ["out.jsonl"],
     ),
     Case(
