@@ -94,16 +94,11 @@ def _check_sox():
 # %% ../nbs/08_doctor.ipynb 8
 def _check_judge(name: str):
     "The split judge weights are installed and join to the pinned sha256 (hashed in place, nothing written)."
-    import hashlib
-    from speechnb.models import EMBEDDED_LLMS, part_files
-    parts, digest = part_files(name), hashlib.sha256()
-    for part in parts:
-        with open(part, "rb") as handle:
-            while chunk := handle.read(1 << 24):
-                digest.update(chunk)
-    pinned = EMBEDDED_LLMS[name]["sha256"]
-    if digest.hexdigest() != pinned:
-        raise SpeechnbError(f"{name}: the {len(parts)} parts join to sha256 {digest.hexdigest()[:16]}..., not the pinned "
+    from speechnb.models import EMBEDDED_LLMS, part_files, parts_sha256
+    parts, pinned = part_files(name), EMBEDDED_LLMS[name]["sha256"]
+    found = parts_sha256(parts)
+    if found != pinned:
+        raise SpeechnbError(f"{name}: the {len(parts)} parts join to sha256 {found[:16]}..., not the pinned "
                             f"{pinned[:16]}... (run 'make setup')")
     prefix, count, pip_name = EMBEDDED_LLMS[name]["parts"]
     return f"pip {pip_name.format(1).split('==')[0][:-1]}1..{count}", pip_name.split("==")[1], f"{count} parts, sha256 ok"

@@ -16,7 +16,7 @@ from pathlib import Path
 from .core import SpeechnbError, atomic_folder, cache_dir, content_hash
 
 # %% auto 0
-__all__ = ['log', 'EMBEDDED_LLMS', 'DEFAULT_LLM', 'CONVERSION_VERSION', 'package_dir', 'join_parts', 'part_files',
+__all__ = ['log', 'EMBEDDED_LLMS', 'DEFAULT_LLM', 'CONVERSION_VERSION', 'package_dir', 'join_parts', 'parts_sha256', 'part_files',
            'conversion_lock', 'convert_embedded_llm', 'default_device', 'resolve_llm_path', 'load_llm']
 
 # %% ../nbs/01_models.ipynb 5
@@ -76,6 +76,17 @@ def join_parts(parts: list[Path], # part files, in order
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     return target
+
+def parts_sha256(parts: list[Path], # part files, in order
+                ) -> str:
+    "SHA-256 (hex) of the parts' concatenation, read in chunks: a check before anything is joined or written."
+    import hashlib
+    digest = hashlib.sha256()
+    for part in parts:
+        with open(part, "rb") as handle:
+            while chunk := handle.read(1 << 24):
+                digest.update(chunk)
+    return digest.hexdigest()
 
 def part_files(name: str, # key of `EMBEDDED_LLMS` with `parts`
               ) -> list[Path]:

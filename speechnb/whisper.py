@@ -20,7 +20,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE
 from .core import SpeechnbError, atomic_folder, cache_dir, content_hash
-from .models import default_device, package_dir
+from .models import default_device, package_dir, parts_sha256
 
 # %% auto 0
 __all__ = ['log', 'EMBEDDED_SPEECH_MODELS', 'DEFAULT_SPEECH_ENCODER', 'DEFAULT_ASR', 'WHISPER_HOP_LENGTH',
@@ -64,7 +64,6 @@ def _joined_dir(name: str) -> Path:
 def check_embedded_speech_model(name: str, # key of `EMBEDDED_SPEECH_MODELS` (other names pass)
                                ) -> None:
     "Refuse, in one line and before anything is written, a split model whose parts do not join to the pinned sha256."
-    import hashlib
     spec = EMBEDDED_SPEECH_MODELS.get(name, {})
     if "parts" not in spec or (_joined_dir(name) / "model.bin").is_file():
         return
@@ -72,13 +71,9 @@ def check_embedded_speech_model(name: str, # key of `EMBEDDED_SPEECH_MODELS` (ot
     missing = [f for f in _CT2_FILES if not (first / f).is_file()]
     if missing:
         raise SpeechnbError(f"{first / missing[0]}: file not found (reinstall {spec['parts'][0][1]})")
-    digest = hashlib.sha256()
-    for part in parts:
-        with open(part, "rb") as handle:
-            while chunk := handle.read(1 << 24):
-                digest.update(chunk)
-    if digest.hexdigest() != spec["sha256"]:
-        raise SpeechnbError(f"{name} (model.bin joined from {len(parts)} wheels): sha256 {digest.hexdigest()[:16]}... is not "
+    found = parts_sha256(parts)
+    if found != spec["sha256"]:
+        raise SpeechnbError(f"{name} (model.bin joined from {len(parts)} wheels): sha256 {found[:16]}... is not "
                             f"the pinned {spec['sha256'][:16]}... (install {' and '.join(p for _, p in spec['parts'])})")
 
 def _join_split_model(name: str) -> Path:
