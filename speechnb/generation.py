@@ -364,8 +364,7 @@ def cli_generate(argv: list[str], # command-line words after `speechnb generate`
     add_config_arguments(parser, GenerateConfig)
     args = parser.parse_args(argv)
     config = apply_arguments(read_config(GenerateConfig, args.config) if args.config else GenerateConfig(), args)
-    check_output_file(args.output, "responses file")
-    _usable_prompts(*_prompt_rows(args.prompts, args.limit))  # bad rows and duplicate ids fail before the model loads
-    _strategies(config)  # so do unknown strategy names
-    generate_responses(args.prompts, args.output, config, limit=args.limit)  # its log line is the summary, once
+    # generate_responses checks the output, every prompt row and the strategies before any model loads;
+    # its log line is the summary (printed once)
+    generate_responses(args.prompts, args.output, config, limit=args.limit)
     return 0
