@@ -13,7 +13,7 @@ import sys
 from .core import SpeechnbError
 
 # %% auto 0
-__all__ = ['COMMANDS', 'run_command', 'main']
+__all__ = ['COMMANDS', 'PARSERS', 'run_command', 'main']
 
 # %% ../nbs/09_cli.ipynb 5
 COMMANDS = {
@@ -33,6 +33,14 @@ COMMANDS = {
     "transcribe": ("speechnb.whisper", "cli_transcribe", "Whisper transcripts of audio files (the cascade's ASR)"),
     "annotate":  ("speechnb.annotate", "cli_annotate", "listening-based A/B preference collection"),
     "reproduce": ("speechnb.reproduce", "cli_reproduce", "run the experiment notebooks into reports/"),
+}
+
+# Commands whose module is slow to import (torch at module level) and whose parser lives in a light module:
+# name -> (module, parser function). The command line is parsed with it first, so `--help` and a wrong flag
+# are answered before the heavy module loads; the command's own function then uses the same parser.
+PARSERS = {
+    "distill": ("speechnb.distill_cli", "distill_parser"),
+    "ask":     ("speechnb.distill_cli", "ask_parser"),
 }
 
 # %% ../nbs/09_cli.ipynb 6
@@ -57,6 +65,9 @@ def run_command(argv: list[str], # command-line words after `speechnb`
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
         raise SpeechnbError(f"unknown command {name!r} (commands: {', '.join(COMMANDS)})")
+    if name in PARSERS:  # --help and usage errors exit here, before the heavy module is imported
+        parser_module, parser_function = PARSERS[name]
+        getattr(importlib.import_module(parser_module), parser_function)().parse_args(rest)
     module_name, function_name, _ = COMMANDS[name]
     try:
         module = importlib.import_module(module_name)

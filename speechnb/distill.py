@@ -5,7 +5,6 @@
 # %% ../nbs/62_distill.ipynb 3
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
@@ -20,20 +19,20 @@ import torch
 from torch import nn
 
 from .audio import SAMPLE_RATE, load_audio
-from .config import add_number_argument
 from .core import SpeechnbError, atomic_folder, check_input_file, check_output_dir, project_root, read_yaml
+from .distill_cli import DEFAULT_EVAL_VOICE, ask_parser, distill_parser
 from .distill_data import chat_prompt, llm_fingerprint
 from .speech_encoder import SpeechEncoder, cached_frames, load_backbone, trainable_names
 from .training import read_metadata, run_key
 
 # %% auto 0
-__all__ = ['META_FIELDS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'DEFAULT_EVAL_VOICE',
-           'ChatLayout', 'chat_layout', 'Batch', 'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss',
-           'response_nll', 'distill_losses', 'generate_from_prompts', 'response_perplexity', 'save_checkpoint',
-           'read_meta', 'build_encoder', 'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l',
-           'evaluate_distill', 'no_prompt_answer', 'judge_answers', 'on_topic_rates', 'check_prompt_audio', 'ask',
-           'evaluate_summarization', 'default_checkpoint', 'load_config_file', 'prepare_rows', 'read_transcripts',
-           'read_audio_dir', 'cli_distill', 'cli_ask']
+__all__ = ['META_FIELDS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'ChatLayout', 'chat_layout',
+           'Batch', 'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss', 'response_nll', 'distill_losses',
+           'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta', 'build_encoder',
+           'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill', 'no_prompt_answer',
+           'judge_answers', 'on_topic_rates', 'check_prompt_audio', 'ask', 'evaluate_summarization',
+           'default_checkpoint', 'load_config_file', 'prepare_rows', 'read_transcripts', 'read_audio_dir',
+           'cli_distill', 'cli_ask']
 
 # %% ../nbs/62_distill.ipynb 6
 @dataclass
@@ -784,35 +783,9 @@ def read_audio_dir(folder: str | Path, # WAVs of spoken prompts
         raise SpeechnbError(f"{missing[0]}: no transcript for it in {path}")
     return [rows[f.stem] for f in files]
 
-DEFAULT_EVAL_VOICE = "festival:cmu_us_slt_arctic_hts"  # the default profile's held-out voice (an engine training never hears)
-
-_DISTILL_EXAMPLE = """examples:
-  speechnb distill train --config configs/smoke/distill.yaml --output data/runs/my-encoder   # ~30 s, a smoke encoder
-  speechnb distill eval --checkpoint data/runs/my-encoder/final --transcripts questions.txt --voice flite:rms \\
-      --answers answers.jsonl            # text, audio and cascade answers, judged for relevance
-  speechnb distill eval --checkpoint data/runs/my-encoder/final --transcripts lines.txt --audio-dir recordings/"""
-
-def _distill_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="speechnb distill", description="Distil an audio encoder into a frozen LLM.",
-                                     epilog=_DISTILL_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["train", "eval"])
-    parser.add_argument("--config", help="distill config YAML (e.g. configs/default/distill.yaml)")
-    parser.add_argument("--output", help="checkpoint folder for train (default: the config's train.output_dir)")
-    parser.add_argument("--checkpoint", help="checkpoint to evaluate (default: the last reproduce run's)")
-    parser.add_argument("--transcripts", help="eval: text file, one transcript per line (spoken with --voice, or the WAVs of --audio-dir)")
-    parser.add_argument("--voice", help=f"eval: voice speaking --transcripts, engine:voice or one of --engine's (default: {DEFAULT_EVAL_VOICE})")
-    parser.add_argument("--engine", help="eval: speech engine of --voice: espeak, flite, festival, piper (default: the one --voice names)")
-    parser.add_argument("--audio-dir", help="eval: folder of WAVs (only), one per transcript line: recorded speech instead of --voice")
-    parser.add_argument("--answers", help="eval: JSONL with every question's text / audio / cascade / no-prompt answers, judged")
-    parser.add_argument("--asr", default=None, help="eval: the cascade's Whisper (default: whisper-base)")
-    parser.add_argument("--judge-model", default=None, help="eval --answers: the LLM judge (default: speechnb judge's)")
-    add_number_argument(parser, "--max-new-tokens", int, "eval: answer length limit in tokens", 48, ge=1)
-    parser.add_argument("--no-cascade", action="store_true", help="eval: skip the Whisper ASR cascade")
-    return parser
-
 def cli_distill(argv: list[str]) -> int:
     "speechnb distill train|eval: train the speech encoder or evaluate it."
-    args = _distill_parser().parse_args(argv)
+    args = distill_parser().parse_args(argv)
     if args.action == "eval":
         return _cli_distill_eval(args)
     if not args.config:
@@ -887,21 +860,9 @@ def _eval_rows(args, questions: list[dict] | None, llm, tokenizer) -> list[dict]
                  target=targets[q["transcript"]]["response"], target_complete=targets[q["transcript"]]["complete"])
             for q in questions]
 
-_ASK_EXAMPLE = """examples:
-  speechnb ask --audio question.wav                       # the encoder of the last make reproduce answers
-  speechnb ask --audio talk.wav --text "Summarize:" --checkpoint data/runs/my-encoder/final"""
-
 def cli_ask(argv: list[str]) -> int:
     "speechnb ask: answer a spoken (and/or typed) prompt with the frozen LLM through the trained encoder."
-    parser = argparse.ArgumentParser(prog="speechnb ask", description="Ask the LLM with speech.", epilog=_ASK_EXAMPLE,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--audio", help="WAV (any rate/channels/format) with the spoken prompt")
-    parser.add_argument("--text", default="", help="text before the audio, e.g. 'Summarize:' (alone: a text prompt)")
-    parser.add_argument("--checkpoint", help="trained encoder (default: the last reproduce run's)")
-    add_number_argument(parser, "--max-new-tokens", int, "answer length limit in tokens", 96, ge=1)
-    add_number_argument(parser, "--max-seconds", float, "longest spoken prompt accepted, in seconds", 60.0, gt=0)
-    parser.add_argument("--llm", help="LLM to answer with (default: the one the checkpoint was trained for)")
-    args = parser.parse_args(argv)
+    args = ask_parser().parse_args(argv)
     if not args.audio and not args.text:
         raise SpeechnbError("ask needs --audio FILE.wav and/or --text TEXT")
     if args.audio is None:

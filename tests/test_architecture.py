@@ -223,9 +223,9 @@ def test_public_names_are_defined_once():
     assert not fixed, f"no longer duplicated, delete from DUPLICATE_NAMES: {fixed}"
 
 
-# Commands whose module needs these at import time, and why (the list only shrinks): the distillation module defines
-# torch classes at module level (its CLI would need a module of its own); audio modules hold numpy arrays.
-HEAVY_HELP = {"distill": {"numpy", "torch"}, "ask": {"numpy", "torch"}, "speak": {"numpy"}, "transcribe": {"numpy"}}
+# Commands whose module needs these at import time, and why (the list only shrinks): audio modules hold numpy
+# arrays. (distill and ask parse with `speechnb.distill_cli` before the torch-heavy distillation module loads.)
+HEAVY_HELP = {"speak": {"numpy"}, "transcribe": {"numpy"}}
 
 
 def _commands() -> list[str]:
