@@ -15,7 +15,8 @@ import socket
 import sys
 from pathlib import Path
 from .config import add_config_arguments, apply_arguments
-from .core import SpeechnbError, check_input_file, check_output_dir, check_output_file, project_root, write_jsonl
+from .core import (SpeechnbError, check_input_file, check_output_dir, check_output_file, project_root,
+                           write_jsonl)
 from .annotate_store import AnnotationStore, StudyConfig, _set_meta, check_study_db, load_study, prepare_study
 from .annotate_export import EXPORT_SCHEMA, ExportConfig, export_preferences
 from .annotate_app import _jsonable, create_app

@@ -12,8 +12,10 @@ from pathlib import Path
 from .config import bounded
 from .core import check_input_file, content_hash, project_root, read_jsonl
 from .judge_rubrics import JUDGE_FORMAT_VERSION
-from .judge_listening import LISTEN_QUANTITIES, Listening, listening_judgement, listening_penalties, listening_quantities, listening_shift
-from .judging import JudgeCache, JudgeConfig, _check_rows, _decide, judge_pairs, judge_rows, load_judge, position_bias
+from .judge_listening import (LISTEN_QUANTITIES, Listening, listening_judgement, listening_penalties,
+                                      listening_quantities, listening_shift)
+from .judging import (JudgeCache, JudgeConfig, _check_rows, _decide, judge_pairs, judge_rows, load_judge,
+                              position_bias)
 
 # %% auto 0
 __all__ = ['CHECK_FIELDS', 'CHECK_KINDS', 'check_file', 'read_check_pairs', 'judge_check', 'check_metrics',

@@ -12,7 +12,9 @@ from .config import bounded
 from .engines import ContentCache
 from .instructions import row_place
 from .core import SpeechnbError, cache_dir, content_hash
-from .judge_rubrics import DEFAULT_JUDGE, JUDGE_FORMAT_VERSION, PAIR_LABELS, Rubric, cut_words, judge_messages, judge_texts, load_rubric, pairwise_messages, pairwise_system, reference_messages, rubric_system
+from .judge_rubrics import (DEFAULT_JUDGE, JUDGE_FORMAT_VERSION, PAIR_LABELS, Rubric, cut_words,
+                                    judge_messages, judge_texts, load_rubric, pairwise_messages, pairwise_system,
+                                    reference_messages, rubric_system)
 from .judge_listening import Listening, listening_judgement, listening_shift, load_listening
 from .judge_engines import LocalJudge, OpenAIJudge, choice_tokens, read_scores
 
