@@ -17,9 +17,9 @@ from pathlib import Path
 from .config import add_config_arguments, apply_arguments
 from .core import (SpeechnbError, check_input_file, check_output_dir, check_output_file, project_root,
                            write_jsonl)
-from .annotate_store import AnnotationStore, StudyConfig, _set_meta, check_study_db, load_study, prepare_study
+from .annotate_store import AnnotationStore, StudyConfig, set_meta, check_study_db, load_study, prepare_study
 from .annotate_export import EXPORT_SCHEMA, ExportConfig, export_preferences
-from .annotate_app import _jsonable, create_app
+from .annotate_app import nan_to_null, create_app
 from .annotate_access import invite, owner_token
 from .annotate_stats import study_stats
 
@@ -146,7 +146,7 @@ def _cmd_serve(args) -> int:
         app = create_app(store, cache, extra_hosts=extra)
         url = display_url(args.host, sock.getsockname()[1])
         with store.transaction() as con:
-            _set_meta(con, "url", url)
+            set_meta(con, "url", url)
         token = owner_token(store)
         n_pairs = store.rows("SELECT COUNT(*) AS n FROM pairs")[0]["n"]
         print(f"speechnb annotate: {store.study().name!r} ({n_pairs} pair{'s' * (n_pairs != 1)}) at {url}  "
@@ -208,7 +208,7 @@ def _fmt_stats(stats: dict) -> str:
 
 def _cmd_stats(args) -> int:
     result = study_stats(AnnotationStore(args.db, readonly=True))
-    print(json.dumps(_jsonable(result), indent=2) if args.json else _fmt_stats(result))
+    print(json.dumps(nan_to_null(result), indent=2) if args.json else _fmt_stats(result))
     return 0
 
 def cli_annotate(argv: list[str], # command-line words after `speechnb annotate`

@@ -9,7 +9,7 @@ __all__ = ['invite', 'owner_token', 'annotator_for', 'is_owner']
 import secrets
 import time
 from .core import SpeechnbError, content_hash
-from .annotate_store import AnnotationStore, _set_meta, normalise_name
+from .annotate_store import AnnotationStore, set_meta, normalise_name
 
 # %% ../nbs/71_annotate_access.ipynb 8
 def _token_hash(token: str) -> str:
@@ -36,7 +36,7 @@ def owner_token(store: AnnotationStore, # the study database
         if not renew and db.execute("SELECT 1 FROM meta WHERE key = 'owner_token_hash'").fetchone():
             return None
         token = secrets.token_urlsafe(24)
-        _set_meta(db, "owner_token_hash", _token_hash(token))
+        set_meta(db, "owner_token_hash", _token_hash(token))
     return token
 
 def annotator_for(store: AnnotationStore, # the study database

@@ -4,7 +4,7 @@
 
 # %% auto 0
 __all__ = ['log', 'PAGE_TEMPLATES', 'STATIC', 'SCALE', 'COMMENT_LIMIT', 'ANNOTATOR_COOKIE', 'OWNER_COOKIE', 'SECURITY_HEADERS',
-           'speech_file', 'asset_dir', 'request_models', 'RequestGuard', 'create_app']
+           'speech_file', 'asset_dir', 'request_models', 'RequestGuard', 'nan_to_null', 'create_app']
 
 # %% ../nbs/75_annotate_app.ipynb 3
 import contextlib
@@ -162,14 +162,15 @@ def _fmt_cell(value, pct: bool = False, unit: str = "") -> str:
         return "–"
     return f"{100 * value:.0f}%" if pct else f"{value:.2f}{unit}"
 
-def _jsonable(value):
+def nan_to_null(value, # a number, or a dict or list holding numbers
+               ):
     "nan -> None, recursively (JSON has no NaN)."
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: nan_to_null(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [nan_to_null(v) for v in value]
     return value
 
 @dataclasses.dataclass
@@ -343,7 +344,7 @@ def _add_owner_routes(app, site: _Site) -> None:
 
     @app.get("/api/stats", dependencies=[Depends(owner)])
     def api_stats():
-        return JSONResponse(_jsonable(study_stats(site.store)))
+        return JSONResponse(nan_to_null(study_stats(site.store)))
 
 def _add_error_replies(app, site: _Site) -> None:
     "Errors as one short JSON `detail` for the API and audio, as a page for the pages; never the input echoed back."

@@ -11,7 +11,7 @@ import dataclasses
 import math
 from .config import bounded
 from .annotate_store import AnnotationStore
-from .annotate_stats import _by_pair, _check_rates, aggregate_votes, load_judgements
+from .annotate_stats import by_pair, check_rates, aggregate_votes, load_judgements
 
 # %% ../nbs/74_annotate_export.ipynb 8
 EXPORT_SCHEMA = "speechnb.annotate.v1"
@@ -57,7 +57,7 @@ def export_preferences(store: AnnotationStore, # the study database
     "Rows of the export schema: one per pair (majority label plus every judgement), or one per judgement."
     options = options or ExportConfig()
     judgements = load_judgements(store)
-    rates = _check_rates(judgements)   # over every check an annotator met, before any filtering
+    rates = check_rates(judgements)   # over every check an annotator met, before any filtering
     if options.min_check_rate is not None:
         # nan (met no check) is not below any rate: those annotators stay
         judgements = [j for j in judgements if not rates[j["annotator"]] < options.min_check_rate]
@@ -67,7 +67,7 @@ def export_preferences(store: AnnotationStore, # the study database
         return [_pair_part(j) | _preference_part(j, j["preferred"], j["strength"], 1, None) | _judgement_part(j, rates)
                 for j in judgements]
     rows = []
-    for _, group in sorted(_by_pair(judgements).items()):
+    for _, group in sorted(by_pair(judgements).items()):
         votes = aggregate_votes(group)
         rows.append(_pair_part(group[0]) | {"label": votes["label"], "votes": votes["votes"]}
                     | _preference_part(group[0], votes["label"], votes["margin"], votes["annotator_count"],

@@ -5,7 +5,8 @@
 # %% auto 0
 __all__ = ['log', 'STRENGTHS', 'DEFAULT_REASONS', 'LOOPBACK_HOSTS', 'REASON_PATTERN', 'NAME_PATTERN', 'STUDY_PAIR_FIELDS',
            'APP_NAME', 'SQLITE_MAGIC', 'STUDY_TABLES', 'SCHEMA', 'StudyConfig', 'load_study', 'normalise_name',
-           'check_wav', 'load_study_pairs', 'check_study_db', 'AnnotationStore', 'create_study', 'prepare_study']
+           'check_wav', 'load_study_pairs', 'check_study_db', 'set_meta', 'AnnotationStore', 'create_study',
+           'prepare_study']
 
 # %% ../nbs/70_annotate_store.ipynb 3
 import contextlib
@@ -239,7 +240,11 @@ def check_study_db(path: str | Path, # a database file given as --db
         raise SpeechnbError(f"{path}: a SQLite database, but not a speechnb annotate study (no {missing[0]!r} table)")
     return path
 
-def _set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+def set_meta(db: sqlite3.Connection, # an open study database
+             key: str, # e.g. "study", "owner_token", "served_at"
+             value: str, # its text
+            ) -> None:
+    "Store one `meta` row of the study, replacing an earlier value of `key`."
     db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
 def _stored_study(data: dict, path: Path) -> StudyConfig:
@@ -296,7 +301,7 @@ class AnnotationStore:
 
     def set_study(self, study: StudyConfig) -> None:
         "Store the study config in the database, so later starts, export and stats need nothing else."
-        _set_meta(self.connect(), "study", json.dumps(to_dict(dataclasses.replace(study, pairs=None))))
+        set_meta(self.connect(), "study", json.dumps(to_dict(dataclasses.replace(study, pairs=None))))
         self._study = dataclasses.replace(study, pairs=None)
 
     def close(self) -> None:
@@ -342,8 +347,8 @@ def create_study(path: str | Path, # the new database file (must not exist)
         try:
             db.executescript(SCHEMA)
             db.execute("BEGIN")
-            _set_meta(db, "app", APP_NAME)
-            _set_meta(db, "study", json.dumps(to_dict(dataclasses.replace(study, pairs=None))))
+            set_meta(db, "app", APP_NAME)
+            set_meta(db, "study", json.dumps(to_dict(dataclasses.replace(study, pairs=None))))
             _insert_pairs(db, pairs, source, path)
             db.execute("COMMIT")
         finally:

@@ -9,7 +9,7 @@ import argparse
 import json
 from .core import SpeechnbError, check_input_file, check_output_file, read_jsonl, write_jsonl
 from .judge_rubrics import judge_texts, load_rubric
-from .judging import JudgeConfig, _check_rows, _listening_for, judge_pairs, judge_rows, position_bias
+from .judging import JudgeConfig, check_judge_rows, listening_for, judge_pairs, judge_rows, position_bias
 from .judge_calibration import check_metrics, judge_check, read_check_pairs
 
 # %% auto 0
@@ -46,7 +46,7 @@ def cli_judge(argv: list[str], # command-line words after `speechnb judge`
     config = apply_arguments(read_config(JudgeConfig, args.config) if args.config else JudgeConfig(), args)
     rubric = load_rubric(config.rubric, config.rubrics)  # a bad or unknown rubric fails before anything loads
     judge_texts(config.rubrics)
-    _listening_for(config, rubric)
+    listening_for(config, rubric)
     if args.check is not None:
         return _cli_check(args, config)
     if not args.output:
@@ -56,7 +56,7 @@ def cli_judge(argv: list[str], # command-line words after `speechnb judge`
     check_output_file(args.output, "output file")
     fields = ("prompt", "response") if args.input else ("prompt", "response_a", "response_b")
     rows = read_jsonl(source, required=fields)
-    _check_rows(rows, fields, source)
+    check_judge_rows(rows, fields, source)
     judged = (judge_rows if args.input else judge_pairs)(rows, config, where=source)
     write_jsonl(args.output, judged)
     print(_summary(judged, bool(args.input)) + f" -> {args.output}")

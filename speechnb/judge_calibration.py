@@ -14,7 +14,7 @@ from .core import check_input_file, content_hash, project_root, read_jsonl
 from .judge_rubrics import JUDGE_FORMAT_VERSION
 from .judge_listening import (LISTEN_QUANTITIES, Listening, listening_judgement, listening_penalties,
                                       listening_quantities, listening_shift)
-from .judging import (JudgeCache, JudgeConfig, _check_rows, _decide, judge_pairs, judge_rows, load_judge,
+from .judging import (JudgeCache, JudgeConfig, check_judge_rows, pair_verdict, judge_pairs, judge_rows, load_judge,
                               position_bias)
 
 # %% auto 0
@@ -36,7 +36,7 @@ def read_check_pairs(path: str | Path | None = None, # check set JSONL (default:
     "Check pairs with `id`, `kind`, `split`, `prompt`, `good`, `bad` (all text), checked line by line."
     path = check_input_file(path or check_file(), "judge check set")
     rows = read_jsonl(path, required=CHECK_FIELDS)
-    _check_rows(rows, CHECK_FIELDS, str(path))
+    check_judge_rows(rows, CHECK_FIELDS, str(path))
     return rows
 
 def judge_check(rows: list[dict], # check pairs (`read_check_pairs`)
@@ -162,9 +162,9 @@ def listen_from_scores(scores, # `listening_fit_table` output: the LLM's stored 
             llm = {"overall": s[f"{side}_llm_overall"], **{a: s[f"{side}_content"] for a in listening.content}}
             heard = listening_judgement(llm, pair[side], listening)
             sides |= {f"{side}_overall": heard["overall"], f"{side}_llm_overall": heard["llm_overall"]}
-        own = _decide(s["llm_margin_a_first"], s["llm_margin_a_second"], tie_margin)
+        own = pair_verdict(s["llm_margin_a_first"], s["llm_margin_a_second"], tie_margin)
         shift = listening_shift(pair["good"], pair["bad"], listening)
-        heard = _decide(s["llm_margin_a_first"] + shift, s["llm_margin_a_second"] + shift, tie_margin)
+        heard = pair_verdict(s["llm_margin_a_first"] + shift, s["llm_margin_a_second"] + shift, tie_margin)
         table.append({k: s[k] for k in ("id", "kind", "split")} | sides | {f"pair_{k}": v for k, v in heard.items()}
                      | {f"pair_llm_{k}": v for k, v in own.items()})
     return pd.DataFrame(table)

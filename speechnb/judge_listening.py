@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from .core import SpeechnbError
-from .judge_rubrics import Rubric, _rubrics
+from .judge_rubrics import Rubric, read_rubrics
 
 # %% auto 0
 __all__ = ['LISTEN_QUANTITIES', 'NUMBERING', 'JOINING_HYPHEN', 'read_aloud_marks', 'loop_share', 'listening_quantities',
@@ -76,7 +76,7 @@ def load_listening(rubric: Rubric, # the pointwise rubric whose aspects give the
                    path: str | Path | None = None, # rubrics file (default: data/judge_rubrics.yaml)
                   ) -> Listening:
     "The listening judge's settings, checked: content aspects of `rubric`, a positive budget and rate, weights >= 0."
-    path, data = _rubrics(path)
+    path, data = read_rubrics(path)
     spec = data.get("listening")
     if not spec:
         raise SpeechnbError(f"{path}: listening: missing (the listening judge's content aspects and weights)")

@@ -11,9 +11,9 @@ from pathlib import Path
 from .core import SpeechnbError, project_root, read_yaml
 
 # %% auto 0
-__all__ = ['DEFAULT_JUDGE', 'JUDGE_FORMAT_VERSION', 'PAIR_LABELS', 'Rubric', 'JudgeTexts', 'rubrics_file', 'rubric_names',
-           'load_rubric', 'judge_texts', 'rubric_system', 'pairwise_system', 'cut_words', 'judge_messages',
-           'pairwise_messages', 'reference_messages']
+__all__ = ['DEFAULT_JUDGE', 'JUDGE_FORMAT_VERSION', 'PAIR_LABELS', 'Rubric', 'JudgeTexts', 'rubrics_file', 'read_rubrics',
+           'rubric_names', 'load_rubric', 'judge_texts', 'rubric_system', 'pairwise_system', 'cut_words',
+           'judge_messages', 'pairwise_messages', 'reference_messages']
 
 # %% ../nbs/32_judge_rubrics.ipynb 7
 DEFAULT_JUDGE = "qwen2.5-coder-1.5b-instruct"
@@ -44,7 +44,9 @@ def rubrics_file() -> Path:
     "The rubrics file shipped with the project, `data/judge_rubrics.yaml`."
     return project_root() / "data" / "judge_rubrics.yaml"
 
-def _rubrics(path: str | Path | None) -> tuple[Path, dict]:
+def read_rubrics(path: str | Path | None, # rubrics file (None: data/judge_rubrics.yaml)
+                ) -> tuple[Path, dict]:
+    "The rubrics file and its mapping, each section checked to be a mapping (errors name the file and section)."
     path = Path(path or rubrics_file())
     data = read_yaml(path, "rubrics file")
     if not isinstance(data, dict):
@@ -56,7 +58,7 @@ def _rubrics(path: str | Path | None) -> tuple[Path, dict]:
 
 def rubric_names(path: str | Path | None = None) -> list[str]:
     "The pointwise rubrics defined in the rubrics file."
-    return list(_rubrics(path)[1].get("pointwise") or {})
+    return list(read_rubrics(path)[1].get("pointwise") or {})
 
 def _text(path: Path, key: str, value) -> str:
     "A rubric text, or one line naming the file and key."
@@ -68,7 +70,7 @@ def load_rubric(name: str = "speech", # pointwise rubric name
                 path: str | Path | None = None, # rubrics file (default: data/judge_rubrics.yaml)
                ) -> Rubric:
     "A pointwise rubric by name, its shape checked (errors name the file and key); an unknown name lists the known ones."
-    path, data = _rubrics(path)
+    path, data = read_rubrics(path)
     rubrics = data.get("pointwise") or {}
     if name not in rubrics:
         raise SpeechnbError(f"unknown rubric {name!r} (rubrics in {path.name}: {', '.join(rubrics) or 'none'})")
@@ -87,7 +89,7 @@ def load_rubric(name: str = "speech", # pointwise rubric name
 def judge_texts(path: str | Path | None = None, # rubrics file
                ) -> JudgeTexts:
     "The reference and pairwise texts of the rubrics file."
-    path, data = _rubrics(path)
+    path, data = read_rubrics(path)
     reference, pairwise = data.get("reference") or {}, data.get("pairwise") or {}
     values = [reference.get("writer"), reference.get("note"), pairwise.get("intro"), pairwise.get("scale")]
     if not all(str(v or "").strip() for v in values):

@@ -19,7 +19,8 @@ from .judge_listening import Listening, listening_judgement, listening_shift, lo
 from .judge_engines import LocalJudge, OpenAIJudge, choice_tokens, read_scores
 
 # %% auto 0
-__all__ = ['JudgeConfig', 'load_judge', 'JudgeCache', 'reference_answers', 'judge_rows', 'judge_pairs', 'position_bias']
+__all__ = ['JudgeConfig', 'load_judge', 'JudgeCache', 'check_judge_rows', 'listening_for', 'reference_answers', 'judge_rows',
+           'judge_pairs', 'pair_verdict', 'position_bias']
 
 # %% ../nbs/35_judging.ipynb 8
 @dataclass
@@ -52,7 +53,11 @@ class JudgeCache(ContentCache):
                 ):
         super().__init__(identity, cache_dir("judge"))
 
-def _check_rows(rows: list[dict], fields: tuple, where: str) -> None:
+def check_judge_rows(rows: list[dict], # rows read from `where`
+                     fields: tuple, # the text fields a judgement needs, e.g. ("prompt", "response")
+                     where: str, # the file they came from, for messages
+                    ) -> None:
+    "Refuse rows that lack a text field a judgement needs, or no rows at all: one line naming the file and line."
     for number, row in enumerate(rows, start=1):
         for name in fields:
             if name not in row:
@@ -68,7 +73,9 @@ def _by_length(items: list[tuple[str, str]], batch_size: int):
     for start in range(0, len(ordered), batch_size):
         yield ordered[start:start + batch_size]
 
-def _listening_for(config: JudgeConfig, rubric: Rubric) -> Listening | None:
+def listening_for(config: JudgeConfig, # the judge's settings
+                  rubric: Rubric, # the pointwise rubric in use
+                 ) -> Listening | None:
     "The listening judge's settings when `config.listen` and the rubric is the speech one (safety and factuality: None)."
     return load_listening(rubric, config.rubrics) if config.listen and rubric.name == "speech" else None
 
@@ -115,9 +122,9 @@ def judge_rows(rows: list[dict], # rows with `prompt` and `response` text
               ) -> list[dict]:
     "Rows with a `judge` dict: 1-5 scores per aspect, `overall` (the listening judge's, or the aspects' mean), `complete`."
     config = config or JudgeConfig()
-    _check_rows(rows, ("prompt", "response"), where)
+    check_judge_rows(rows, ("prompt", "response"), where)
     rubric = load_rubric(config.rubric, config.rubrics)
-    listening = _listening_for(config, rubric)  # a bad listening section fails before the judge loads
+    listening = listening_for(config, rubric)  # a bad listening section fails before the judge loads
     judge = judge or load_judge(config)
     references = reference_answers([r["prompt"] for r in rows], config, judge, progress) if config.reference else {}
     system = rubric_system(rubric, judge_texts(config.rubrics).note if config.reference else None)
@@ -155,9 +162,9 @@ def judge_pairs(rows: list[dict], # rows with `prompt`, `response_a`, `response_
                ) -> list[dict]:
     "Rows with `judge`: the winner (a, b, or tie when the orders disagree) and the ratings in each order."
     config = config or JudgeConfig()
-    _check_rows(rows, ("prompt", "response_a", "response_b"), where)
+    check_judge_rows(rows, ("prompt", "response_a", "response_b"), where)
     rubric = load_rubric(config.rubric, config.rubrics)
-    listening = _listening_for(config, rubric)
+    listening = listening_for(config, rubric)
     judge = judge or load_judge(config)
     system = pairwise_system(rubric, judge_texts(config.rubrics))  # no reference here: it made comparisons worse
     cut = lambda text: cut_words(text, config.max_answer_words)
@@ -178,11 +185,14 @@ def _pair_outcome(a_first: dict, a_second: dict, tie_margin: float, shift: float
     margin_first = get(a_first, "Answer A") - get(a_first, "Answer B")    # response_a shown as A
     margin_second = get(a_second, "Answer B") - get(a_second, "Answer A")  # response_a shown as B
     if shift is None:
-        return _decide(margin_first, margin_second, tie_margin)
-    own = {f"llm_{k}": v for k, v in _decide(margin_first, margin_second, tie_margin).items() if k != "complete"}
-    return _decide(margin_first + shift, margin_second + shift, tie_margin) | own | dict(listening_shift=shift)
+        return pair_verdict(margin_first, margin_second, tie_margin)
+    own = {f"llm_{k}": v for k, v in pair_verdict(margin_first, margin_second, tie_margin).items() if k != "complete"}
+    return pair_verdict(margin_first + shift, margin_second + shift, tie_margin) | own | dict(listening_shift=shift)
 
-def _decide(margin_first: float, margin_second: float, tie_margin: float) -> dict:
+def pair_verdict(margin_first: float, # margin of answer a when shown first (a minus b)
+                 margin_second: float, # margin of answer a when shown second
+                 tie_margin: float, # margins up to this are ties
+                ) -> dict:
     "Winner a or b when both orders' margins say so by more than `tie_margin`, else a tie."
     winner = ("a" if margin_first > tie_margin and margin_second > tie_margin else
               "b" if margin_first < -tie_margin and margin_second < -tie_margin else "tie")
