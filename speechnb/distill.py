@@ -574,7 +574,7 @@ def judge_answers(table: list[dict], # `evaluate_distill`'s per-sample table (tr
                   progress: bool = False, # show the judge's progress bars
                  ) -> list[dict]:
     "One row per question: its answers per prompt kind, each with the judge's row (`judge_<kind>`) and `relevance_<kind>`."
-    from speechnb.judge import JudgeConfig, judge_rows, load_judge
+    from speechnb.judging import JudgeConfig, judge_rows, load_judge
     config = judge_config or JudgeConfig()
     rows = [dict({k: t[k] for k in ("id", "voice", "audio") if k in t}, transcript=t["transcript"], asr=t.get("asr"),
                  text_answer=t["target"], audio_answer=t["audio_answer"], cascade_answer=t.get("cascade_answer"),
@@ -841,7 +841,7 @@ def _cli_distill_eval(args) -> int:
                                       cascade=not args.no_cascade, asr=args.asr)
     summary = dict(metrics, n=len(rows), checkpoint=str(checkpoint))
     if args.answers:
-        from speechnb.judge import JudgeConfig
+        from speechnb.judging import JudgeConfig
         judge_config = JudgeConfig(model=args.judge_model) if args.judge_model else JudgeConfig()
         answers = judge_answers(table, judge_config, no_prompt_answer(llm, tokenizer, args.max_new_tokens), progress=True)
         write_jsonl(args.answers, answers)

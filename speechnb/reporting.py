@@ -22,11 +22,17 @@ PROFILES = ("smoke", "default", "full")
 def load_config(profile: str, # smoke | default | full
                 step: str, # experiment step, e.g. "filter"
                 root: str | Path | None = None, # project root (default: found from cwd)
-               ) -> dict:
-    "`configs/<profile>/<step>.yaml` as an unchecked dict (steps with a config dataclass use `speechnb.config.read_config`)."
+                config: type | None = None, # the step's config dataclass (None: an unchecked dict)
+                section: str | None = None, # read only this top-level section into `config`, e.g. "train"
+               ) -> Any:
+    "`configs/<profile>/<step>.yaml` as the step's typed `config` (errors name file, line and key), else as a dict."
     if profile not in PROFILES:
         raise SpeechnbError(f"unknown profile {profile!r} (profiles: {', '.join(PROFILES)})")
-    return read_yaml(Path(root or project_root()) / "configs" / profile / f"{step}.yaml")
+    path = Path(root or project_root()) / "configs" / profile / f"{step}.yaml"
+    if config is None:
+        return read_yaml(path)  # a step without a dataclass yet (distill, paper)
+    from speechnb.config import read_config
+    return read_config(config, path, section=section)
 
 # %% ../nbs/07_reporting.ipynb 9
 def run_dir(profile: str, # smoke | default | full
