@@ -87,7 +87,9 @@ def timed(command: list[str]) -> tuple[float, float]:
 
 def same(a, b) -> bool:
     missing = lambda v: v is None or (isinstance(v, float) and math.isnan(v))
-    return (missing(a) and missing(b)) or float(a) == float(b)
+    if missing(a) or missing(b):
+        return missing(a) and missing(b)  # one side missing, the other not: a difference, not a crash
+    return float(a) == float(b)
 
 
 def main() -> None:
