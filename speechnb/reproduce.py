@@ -292,7 +292,7 @@ def config_settings(step: Step, # a pipeline step
         config = {}
     return step_settings(config)
 
-# %% ../nbs/80_reproduce.ipynb 24
+# %% ../nbs/80_reproduce.ipynb 25
 def previous_seconds(path: str | Path, # a pipeline.json (may be missing)
                      profile: str, # only times of this profile count
                     ) -> dict[str, float]:
@@ -319,7 +319,7 @@ def time_left_text(seconds: float, # from `time_left`
     amount = f"~{seconds:.0f} s" if seconds < 90 else f"~{seconds / 60:.0f} min"
     return f"{amount} left" + (f" + {', '.join(unknown)} (never timed)" if unknown else "")
 
-# %% ../nbs/80_reproduce.ipynb 27
+# %% ../nbs/80_reproduce.ipynb 28
 def make_context(profile: str, # smoke | default | full
                  root: Path, # project root
                  run_dir: str | Path | None = None, # default data/runs/<profile>
@@ -447,7 +447,7 @@ def reproduce(profile: str = "default", # smoke | default | full
         return _said(steps, plans)
     return _run_steps(steps, pipeline, ctx, upstream, graph, force, plans)
 
-# %% ../nbs/80_reproduce.ipynb 33
+# %% ../nbs/80_reproduce.ipynb 34
 _REPRODUCE_EXAMPLES = """examples:
   speechnb reproduce --profile smoke --run-dir /tmp/run --reports-dir /tmp/reports
   speechnb reproduce --dry-run                       # which steps of the default profile would run, and why
