@@ -51,10 +51,8 @@ def per_text(input_path: str, output_path: str) -> None:
     with open(input_path, encoding="utf-8") as handle:
         for line in handle:
             text = json.loads(line)["response"]
-            if not text.split():
-                results.append(
-                    dict(words=0, flesch_reading_ease=None, dependency_depth=None, nonvocal=None, sentences=None)
-                )
+            if not text.split():  # counts of nothing are 0; readability and depth are undefined
+                results.append(dict(words=0, flesch_reading_ease=None, dependency_depth=None, nonvocal=0, sentences=0))
                 continue
             doc = nlp(text)
             depths = [depth(sent.root) for sent in doc.sents]
