@@ -143,6 +143,11 @@ class CT2Engine:
             return None, prompts
         return prompts[0][:boundary], [p[boundary:] for p in prompts]
 
+    def static_prefix(self, texts: list[str], # prompt texts of one batch
+                     ) -> list[str]:
+        "The tokens of the prefix that generating `texts` together computes once and caches (empty when none)."
+        return self._split([self.tokens(t) for t in texts])[0] or []
+
     def _run(self, texts: list[str], stop_ids: list[int], max_new_tokens: int, temperature: float, seed: int,
              with_logits: bool, share: str = "turn"):
         import ctranslate2

@@ -18,10 +18,11 @@ from .core import SpeechnbError, atomic_write, check_output_dir, content_hash, p
 from .reporting import PROFILES
 
 # %% auto 0
-__all__ = ['PIPELINE', 'log', 'Step', 'select_steps', 'check_parameters', 'module_imports', 'notebook_source', 'module_graph',
-           'used_modules', 'step_modules', 'Context', 'step_inputs', 'step_key', 'output_hashes', 'load_state',
-           'missing_reports', 'changed_inputs', 'why_stale', 'record_state', 'run_step', 'make_context',
-           'recorded_outputs', 'plan_step', 'reproduce', 'cli_reproduce']
+__all__ = ['PIPELINE', 'log', 'ENGINE_KEYS', 'Step', 'select_steps', 'check_parameters', 'module_imports', 'notebook_source',
+           'module_graph', 'used_modules', 'step_modules', 'Context', 'step_inputs', 'step_key', 'output_hashes',
+           'load_state', 'missing_reports', 'changed_inputs', 'why_stale', 'record_state', 'run_step', 'step_settings',
+           'config_settings', 'previous_seconds', 'time_left', 'time_left_text', 'make_context', 'recorded_outputs',
+           'plan_step', 'plan_steps', 'reproduce', 'cli_reproduce']
 
 # %% ../nbs/80_reproduce.ipynb 5
 @dataclass
@@ -262,6 +263,63 @@ def run_step(step: Step, ctx: Context, inputs: dict) -> float:
     return seconds
 
 # %% ../nbs/80_reproduce.ipynb 21
+ENGINE_KEYS = ("backend", "compute_type", "engine")
+
+def step_settings(config: dict, # a step's config (parsed YAML)
+                  prefix: str = "", # dotted path of `config` inside the whole config
+                 ) -> dict:
+    "The engine and batch sizes a config asks for: {'engine': {dotted key: value}, 'batch_sizes': {dotted key: value}}."
+    found = dict(engine={}, batch_sizes={})
+    for key, value in (config.items() if isinstance(config, dict) else []):
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            for kind, values in step_settings(value, f"{name}.").items():
+                found[kind].update(values)
+        elif key in ENGINE_KEYS:
+            found["engine"][name] = value
+        elif str(key).endswith("batch_size"):
+            found["batch_sizes"][name] = value
+    return found
+
+def config_settings(step: Step, # a pipeline step
+                    ctx: Context, # the run (its profile picks the config)
+                   ) -> dict:
+    "`step_settings` of the step's `configs/<profile>/<step>.yaml` (empty where the file is missing or not YAML)."
+    import yaml
+    try:
+        config = yaml.safe_load((ctx.root / "configs" / ctx.profile / f"{step.name}.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        config = {}
+    return step_settings(config)
+
+# %% ../nbs/80_reproduce.ipynb 25
+def previous_seconds(path: str | Path, # a pipeline.json (may be missing)
+                     profile: str, # only times of this profile count
+                    ) -> dict[str, float]:
+    "Each step's seconds at its last recorded run of `profile` (empty when there is no readable record)."
+    try:
+        timings = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {name: float(t["seconds"]) for name, t in timings.items() if isinstance(t, dict) and t.get("profile") == profile
+            and isinstance(t.get("seconds"), (int, float))} if isinstance(timings, dict) else {}
+
+def time_left(names: list[str], # the steps still to run, the current one first
+              previous: dict[str, float], # from `previous_seconds`
+             ) -> tuple[float, list[str]]:
+    "The seconds `names` took at their last run, summed, and the steps with no recorded time."
+    return sum(previous.get(n, 0.0) for n in names), [n for n in names if n not in previous]
+
+def time_left_text(seconds: float, # from `time_left`
+                   unknown: list[str], # steps never timed
+                  ) -> str:
+    "'~12 min left', '~12 min left + dpo (never timed)', or 'time left unknown (never timed: ...)'."
+    if unknown and not seconds:
+        return f"time left unknown (never timed: {', '.join(unknown)})"
+    amount = f"~{seconds:.0f} s" if seconds < 90 else f"~{seconds / 60:.0f} min"
+    return f"{amount} left" + (f" + {', '.join(unknown)} (never timed)" if unknown else "")
+
+# %% ../nbs/80_reproduce.ipynb 28
 def make_context(profile: str, # smoke | default | full
                  root: Path, # project root
                  run_dir: str | Path | None = None, # default data/runs/<profile>
@@ -290,11 +348,11 @@ def _check_upstream(steps: list[Step], pipeline: list[Step], ctx: Context, upstr
         if missing and missing not in chosen:
             raise SpeechnbError(f"step {step.name!r} needs {missing!r} to have run first (run without --only)")
 
-def _record_timings(ctx: Context, summary: dict) -> None:
+def _record_timing(step: Step, ctx: Context, seconds: float, finished: str) -> None:
+    "Add a step's run to `<reports_dir>/pipeline.json`: seconds, profile, when, and the engine and batch sizes of its config."
     path = ctx.reports_dir / "pipeline.json"
     timings = json.loads(path.read_text()) if path.is_file() else {}
-    timings.update({name: dict(seconds=info["seconds"], profile=ctx.profile, finished=info["finished"])
-                    for name, info in summary.items() if info["status"] == "ran"})
+    timings[step.name] = dict(seconds=round(seconds, 1), profile=ctx.profile, finished=finished, **config_settings(step, ctx))
     with atomic_write(path) as handle:
         json.dump(timings, handle, indent=2, sort_keys=True)
 
@@ -310,6 +368,59 @@ def plan_step(step: Step, ctx: Context, upstream: dict, graph: dict, force: bool
         return "stale", reason, inputs
     after = [d for d in step.depends_on if d in pending]
     return ("after", f"{after[0]} runs first; reruns if its outputs change", inputs) if after else ("current", None, inputs)
+
+def plan_steps(steps: list[Step], ctx: Context, upstream: dict, graph: dict, force: bool) -> dict[str, tuple]:
+    "`plan_step` of every step in order, as a dry run sees them: {name: (status, reason, inputs)}."
+    plans, pending = {}, set()
+    for step in steps:
+        plans[step.name] = plan_step(step, ctx, upstream, graph, force, pending)
+        pending.update([step.name] if plans[step.name][0] in ("stale", "after") else [])
+    return plans
+
+def _said(steps: list[Step], plans: dict) -> dict:
+    "A dry run's answer: each step's planned status and reason, printed and returned."
+    summary = {}
+    for number, step in enumerate(steps, start=1):
+        status, reason, _ = plans[step.name]
+        print(f"[{number}/{len(steps)}] {step.name}: {_SAID[status]}" + (f" ({reason})" if reason else ""), flush=True)
+        summary[step.name] = dict(status=status, seconds=0.0, reason=reason or "current")
+    return summary
+
+def _say(text: str) -> None:
+    from tqdm.auto import tqdm
+    tqdm.write(text)  # above the progress bar, which stays at the bottom
+    sys.stdout.flush()
+
+def _run_steps(steps: list[Step], pipeline: list[Step], ctx: Context, upstream: dict, graph: dict, force: bool,
+               plans: dict) -> dict:
+    "Run the stale steps in order under a progress bar that says the time left; returns the summary."
+    from tqdm.auto import tqdm
+    previous = previous_seconds(ctx.reports_dir / "pipeline.json", ctx.profile)
+    summary = {}
+    with tqdm(total=len(steps), desc=f"pipeline {ctx.profile}", unit="step", disable=not sys.stderr.isatty()) as bar:
+        for number, step in enumerate(steps, start=1):
+            prefix = f"[{number}/{len(steps)}] {step.name}"
+            missing = _missing_upstream(step, pipeline, ctx, upstream)
+            if missing:
+                raise SpeechnbError(f"step {step.name!r} needs {missing!r} to have run first (run without --only)")
+            status, reason, inputs = plan_step(step, ctx, upstream, graph, force, set())
+            if status in ("absent", "current"):
+                status = {"current": "skipped"}.get(status, status)
+                _say(f"{prefix}: {_SAID[status]}" + (f" ({reason})" if reason else ""))
+                summary[step.name] = dict(status=status, seconds=0.0, reason=reason or "current")
+                bar.update(1)
+                continue
+            later = [s.name for s in steps[number:] if plans[s.name][0] in ("stale", "after")]
+            left = time_left_text(*time_left([step.name, *later], previous))
+            bar.set_postfix_str(f"{step.name}, {left}")
+            _say(f"{prefix}: running ({reason}) ..., {left}")
+            seconds = run_step(step, ctx, inputs)
+            upstream[step.name] = output_hashes(step, ctx)
+            _say(f"{prefix}: done in {seconds:.1f} s")
+            summary[step.name] = dict(status="ran", seconds=round(seconds, 1), reason=reason, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
+            _record_timing(step, ctx, seconds, summary[step.name]["finished"])
+            bar.update(1)
+    return summary
 
 def reproduce(profile: str = "default", # smoke | default | full
               only: list[str] | None = None, # run just these steps
@@ -331,29 +442,12 @@ def reproduce(profile: str = "default", # smoke | default | full
         folders = [check_output_dir(ctx.run_dir, "run folder"), check_output_dir(ctx.reports_dir, "reports folder")]
         for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
-    summary, pending = {}, set()  # pending: steps a dry run would run
-    for number, step in enumerate(steps, start=1):
-        prefix = f"[{number}/{len(steps)}] {step.name}"
-        missing = _missing_upstream(step, pipeline, ctx, upstream)
-        if missing and not dry_run:
-            raise SpeechnbError(f"step {step.name!r} needs {missing!r} to have run first (run without --only)")
-        status, reason, inputs = plan_step(step, ctx, upstream, graph, force, pending)
-        if dry_run or status in ("absent", "current"):
-            pending.update([step.name] if status in ("stale", "after") else [])
-            status = status if dry_run else {"current": "skipped"}.get(status, status)
-            print(f"{prefix}: {_SAID[status]}" + (f" ({reason})" if reason else ""), flush=True)
-            summary[step.name] = dict(status=status, seconds=0.0, reason=reason or "current")
-            continue
-        print(f"{prefix}: running ({reason}) ...", flush=True)
-        seconds = run_step(step, ctx, inputs)
-        upstream[step.name] = output_hashes(step, ctx)
-        print(f"{prefix}: done in {seconds:.1f} s", flush=True)
-        summary[step.name] = dict(status="ran", seconds=round(seconds, 1), reason=reason, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    if not dry_run:
-        _record_timings(ctx, summary)
-    return summary
+    plans = plan_steps(steps, ctx, upstream, graph, force)
+    if dry_run:
+        return _said(steps, plans)
+    return _run_steps(steps, pipeline, ctx, upstream, graph, force, plans)
 
-# %% ../nbs/80_reproduce.ipynb 27
+# %% ../nbs/80_reproduce.ipynb 34
 _REPRODUCE_EXAMPLES = """examples:
   speechnb reproduce --profile smoke --run-dir /tmp/run --reports-dir /tmp/reports
   speechnb reproduce --dry-run                       # which steps of the default profile would run, and why
