@@ -22,15 +22,16 @@ from .audio import SAMPLE_RATE, load_audio
 from .core import SpeechnbError, atomic_folder, check_input_file, check_output_dir, project_root, read_yaml
 from .distill_cli import DEFAULT_EVAL_VOICE, ask_parser, distill_parser
 from .distill_data import chat_prompt, llm_fingerprint
-from .speech_encoder import SpeechEncoder, cached_frames, load_backbone, trainable_names
+from .bridge import BridgeConnector
+from .speech_encoder import SpeechEncoder, load_backbone, trainable_names
 from .training import read_metadata, run_key
 
 # %% auto 0
-__all__ = ['META_FIELDS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'ChatLayout', 'chat_layout',
-           'Batch', 'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss', 'response_nll', 'distill_losses',
-           'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta', 'build_encoder',
-           'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill', 'no_prompt_answer',
-           'judge_answers', 'on_topic_rates', 'check_prompt_audio', 'ask', 'evaluate_summarization',
+__all__ = ['META_FIELDS', 'CONNECTORS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'ChatLayout',
+           'chat_layout', 'Batch', 'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss', 'response_nll',
+           'distill_losses', 'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta',
+           'build_encoder', 'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill',
+           'no_prompt_answer', 'judge_answers', 'on_topic_rates', 'check_prompt_audio', 'ask', 'evaluate_summarization',
            'default_checkpoint', 'load_config_file', 'prepare_rows', 'read_transcripts', 'read_audio_dir',
            'cli_distill', 'cli_ask']
 
@@ -263,15 +264,32 @@ def read_meta(folder: str | Path) -> dict:
         raise SpeechnbError(f"{folder}: not a speechnb distillation checkpoint (no meta.json)")
     return read_metadata(path, META_FIELDS, damaged="the checkpoint is damaged; train it again")
 
-def build_encoder(meta: dict, # llm_width, backbone and encoder settings
-                 ) -> SpeechEncoder:
-    "A fresh `SpeechEncoder` as described by checkpoint metadata / config."
+def _pooled_encoder(meta: dict, settings: dict, llm, tokenizer) -> SpeechEncoder:
+    "The paper's connector: backbone frames pooled and projected (`SpeechEncoder`)."
     backbone, extractor, kind = load_backbone(meta["backbone"])
-    settings = meta.get("encoder", {})
     return SpeechEncoder(backbone, extractor, kind, meta["llm_width"], settings.get("method", "pool"),
                          settings.get("adapter_layers", 0), settings.get("train_backbone_layers", 0),
                          settings.get("output_rms", 1.0), dropout=settings.get("dropout", 0.1),
                          projector=settings.get("projector", "linear"), token_ctc=settings.get("token_ctc", False))
+
+def _bridge_connector(meta: dict, settings: dict, llm, tokenizer) -> BridgeConnector:
+    "The ASR transcript's LLM token embeddings, corrected from the frames (`BridgeConnector`); the backbone is its ASR."
+    if llm is None:
+        raise SpeechnbError("the bridge connector borrows the LLM's embedding table: pass the loaded LLM and tokenizer")
+    return BridgeConnector(llm.get_input_embeddings().weight, tokenizer, meta["backbone"], settings.get("frame_width") or 512,
+                           settings.get("heads", 8), settings.get("dropout", 0.1))
+
+CONNECTORS = dict(pool=_pooled_encoder, bridge=_bridge_connector)  # encoder.connector -> builder(meta, settings, llm, tokenizer)
+
+def build_encoder(meta: dict, # llm_width, backbone and encoder settings (`encoder.connector` picks the connector)
+                  llm=None, tokenizer=None, # the frozen LLM and its tokenizer (the bridge borrows its embeddings)
+                 ) -> SpeechEncoder | BridgeConnector:
+    "A fresh connector as described by checkpoint metadata / config."
+    settings = meta.get("encoder", {})
+    name = settings.get("connector", "pool")
+    if name not in CONNECTORS:
+        raise SpeechnbError(f"encoder.connector: {name!r} is not a connector (connectors: {', '.join(CONNECTORS)})")
+    return CONNECTORS[name](meta, settings, llm, tokenizer)
 
 def load_checkpoint(folder: str | Path, # checkpoint folder
                     llm=None, # an already loaded LLM to check against (None: load the one the checkpoint names)
@@ -286,7 +304,7 @@ def load_checkpoint(folder: str | Path, # checkpoint folder
     if fingerprint != meta["llm_fingerprint"]:
         raise SpeechnbError(f"checkpoint {folder} was trained for LLM {meta['llm']!r} (fingerprint {meta['llm_fingerprint']}), "
                             f"not for the loaded LLM (fingerprint {fingerprint}); retrain it or load that LLM")
-    encoder = build_encoder(meta)
+    encoder = build_encoder(meta, llm, tokenizer)
     state = torch.load(Path(folder) / "encoder.pt")
     missing = set(trainable_names(encoder)) - set(state)
     if missing:
@@ -298,10 +316,6 @@ def load_checkpoint(folder: str | Path, # checkpoint folder
 
 # %% ../nbs/62_distill.ipynb 33
 log = logging.getLogger("speechnb.distill")
-
-def _rows_frames(encoder: SpeechEncoder, rows: list[dict], backbone_name: str) -> list[torch.Tensor]:
-    with torch.no_grad():
-        return [cached_frames(encoder, load_audio(r["audio"]), backbone_name) for r in rows]
 
 def _response_ids(tokenizer, row: dict) -> list[int]:
     # the end-of-turn token follows only a response the LLM finished; one cut off by the token cap has no end yet
@@ -370,7 +384,7 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     meta = dict(llm=config.get("llm", "smollm2-135m-instruct"), llm_fingerprint=llm_fingerprint(llm),
                 llm_width=llm.config.hidden_size, backbone=config.get("backbone", "whisper-tiny.en"),
                 encoder=config.get("encoder", {}))
-    encoder = build_encoder(meta)
+    encoder = build_encoder(meta, llm, tokenizer)
     # what a resumed run must share with the checkpoint: settings that change what is learned, and the data
     # (not the length of the run: extending max_steps or epochs resumes)
     meta["run_key"] = run_key(meta["backbone"], meta["encoder"], [(r.get("id") or r["audio"], r["target"], r.get("target_complete", True)) for r in train_rows],
@@ -388,9 +402,9 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
             state = torch.load(last / "training_state.pt", weights_only=False)
     # a frozen backbone's frames are computed once (and cached on disk); a backbone that trains runs on each batch's audio
     frozen = encoder.backbone_frozen
-    train_frames = _rows_frames(encoder, train_rows, meta["backbone"]) if frozen else None
+    train_frames = encoder.cached_inputs(train_rows, meta["backbone"]) if frozen else None
     train_inputs = (lambda i: train_frames[i]) if frozen else (lambda i: load_audio(train_rows[i]["audio"]))
-    val_frames = _rows_frames(encoder, validation_rows, meta["backbone"])
+    val_frames = encoder.cached_inputs(validation_rows, meta["backbone"])
     train_targets = [_response_ids(tokenizer, r) for r in train_rows]
     weights = settings.get("weights", dict(ce=0.5, kd=0.5, feat=1.0))
     if weights.get("ctc", 0) and encoder.token_ctc is None:
@@ -399,10 +413,10 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     params = [p for p in encoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.get("lr", 1e-3), weight_decay=settings.get("weight_decay", 0.01))
     batch_size = settings.get("batch_size", 8)
-    # batches of similar length waste less on padding; the length is what the audio pass pads: frames / 4 + response
+    # batches of similar length waste less on padding; the length is what the audio pass pads: prompt positions + response
     # (a training backbone's frame counts come from the files' headers: Whisper and HuBERT give 50 frames per second)
-    frame_counts = [f.shape[0] for f in train_frames] if frozen else [int(soundfile.info(r["audio"]).duration * 50) for r in train_rows]
-    sampler = LengthBucketSampler([f // 4 + len(t) for f, t in zip(frame_counts, train_targets)], batch_size,
+    prompt_lengths = [encoder.prompt_length(f) for f in train_frames] if frozen else [int(soundfile.info(r["audio"]).duration * 50) // 4 for r in train_rows]
+    sampler = LengthBucketSampler([n + len(t) for n, t in zip(prompt_lengths, train_targets)], batch_size,
                                    settings.get("seed", 0), settings.get("group_batches", 8) if settings.get("group_by_length", True) else 1)
     loader = torch.utils.data.DataLoader(list(range(len(train_rows))), batch_size=batch_size, sampler=sampler, collate_fn=list)
     epochs = settings.get("epochs", 1)
@@ -508,7 +522,7 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     return dict(steps=step, history=history, checkpoint=str(final), samples_per_s=seen / max(time.time() - started, 1e-9),
                 val_ppl=validate() if validation_rows else None)
 
-# %% ../nbs/62_distill.ipynb 44
+# %% ../nbs/62_distill.ipynb 46
 def rouge_l(candidates: list[str], references: list[str]) -> list[float]:
     "ROUGE-L F1 of each candidate against its reference (rouge-score, stemmed)."
     from rouge_score import rouge_scorer
@@ -528,7 +542,7 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
     encoder.eval()
     responses = [_response_ids(tokenizer, r) for r in rows]
     with torch.no_grad():
-        audio_prompts = [_prompt_parts(encoder.embed_frames(f), r) for f, r in zip(_rows_frames(encoder, rows, backbone_name), rows)]
+        audio_prompts = [_prompt_parts(encoder.embed_frames(f), r) for f, r in zip(encoder.cached_inputs(rows, backbone_name), rows)]
     text_prompts = [_text_parts(r) for r in rows]
     result = {}
     table = [dict(transcript=r["transcript"], target=r["target"], **{k: r[k] for k in ("id", "voice", "audio") if k in r}) for r in rows]
@@ -557,7 +571,7 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
             t.update(asr=h, cascade_answer=a)
     return {k: round(v, 4) for k, v in result.items()}, table
 
-# %% ../nbs/62_distill.ipynb 47
+# %% ../nbs/62_distill.ipynb 49
 JUDGED_KINDS = ("text", "audio", "cascade", "none")  # prompt kinds whose answers the judge rates
 ON_TOPIC = 4.0  # judge relevance (1-5) from which an answer counts as on topic
 
@@ -606,7 +620,7 @@ def on_topic_rates(rows: list[dict], # `judge_answers` rows
             out[f"on_topic_{kind}_ci"] = [round(rates["win_low"], 4), round(rates["win_high"], 4)]
     return out
 
-# %% ../nbs/62_distill.ipynb 51
+# %% ../nbs/62_distill.ipynb 53
 def check_prompt_audio(path: str | Path, # WAV (or other) file
                        max_seconds: float = 60.0, # longest accepted prompt
                       ) -> np.ndarray:
@@ -632,7 +646,7 @@ def ask(encoder: SpeechEncoder | None, llm, tokenizer, # trained encoder (None f
         embeds = encoder.embed_audio(audio)
     return generate_from_prompts(llm, tokenizer, layout, [[text_before, embeds, text_after]], max_new_tokens)[0]
 
-# %% ../nbs/62_distill.ipynb 53
+# %% ../nbs/62_distill.ipynb 55
 SUMMARY_PROMPT = "Summarize the following in 3 sentences or less:"
 
 def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained encoder and frozen LLM
@@ -667,7 +681,7 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 55
+# %% ../nbs/62_distill.ipynb 57
 def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
                       ) -> Path:
     "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."

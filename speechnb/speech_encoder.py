@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .audio import SAMPLE_RATE
+from .audio import SAMPLE_RATE, load_audio
 from .core import SpeechnbError, cache_dir, content_hash
 
 # %% auto 0
@@ -213,6 +213,17 @@ class SpeechEncoder(nn.Module):
     def embed_audio(self, audio: np.ndarray) -> torch.Tensor:
         "LLM-width embeddings of one utterance from its samples."
         return self.embed_frames(self.frames(audio))
+
+    def cached_inputs(self, rows: list[dict], # rows with an `audio` file
+                      backbone_name: str, # the backbone's name (part of the frame cache key)
+                     ) -> list[torch.Tensor]:
+        "What `forward` takes for each row: its backbone frames, read from the frame cache when the backbone is frozen."
+        with torch.no_grad():
+            return [cached_frames(self, load_audio(r["audio"]), backbone_name) for r in rows]
+
+    def prompt_length(self, frames: torch.Tensor) -> int:
+        "About how many LLM positions these frames become (to batch samples of similar length)."
+        return frames.shape[0] // 4
 
 def set_trainable(encoder: SpeechEncoder, # the encoder to configure
                   train_backbone_layers: int = 0, # top backbone layers to fine-tune

@@ -26,9 +26,9 @@ from .models import default_device, package_dir, parts_sha256
 __all__ = ['log', 'EMBEDDED_SPEECH_MODELS', 'DEFAULT_SPEECH_ENCODER', 'DEFAULT_ASR', 'WHISPER_HOP_LENGTH',
            'check_embedded_speech_model', 'embedded_ctranslate2_dir', 'CTranslate2Variables', 'read_ctranslate2_model',
            'whisper_state_dict', 'whisper_config', 'whisper_processor_from_ctranslate2', 'convert_embedded_whisper',
-           'resolve_speech_model_path', 'load_whisper', 'transcribe_batch', 'transcribe', 'word_error_rate',
-           'load_speech_encoder', 'encoder_frame_rate', 'whisper_encoder_forward', 'encoded_lengths', 'encode_audio',
-           'transcribe_files', 'cli_transcribe']
+           'resolve_speech_model_path', 'load_whisper', 'heard_speech', 'transcribe_batch', 'transcribe',
+           'word_error_rate', 'load_speech_encoder', 'encoder_frame_rate', 'whisper_encoder_forward', 'encoded_lengths',
+           'encode_audio', 'transcribe_files', 'cli_transcribe']
 
 # %% ../nbs/02_whisper.ipynb 6
 log = logging.getLogger("speechnb.whisper")
@@ -403,14 +403,23 @@ def _ct2_asr(name: str):
     model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="float32", intra_threads=max(1, torch.get_num_threads()))
     return model, whisper_processor_from_ctranslate2(folder)
 
+def heard_speech(clips: list[np.ndarray], # 1-D float32 arrays at 16 kHz, each at most 30 s
+                 asr: str = DEFAULT_ASR, # an embedded Whisper, run by CTranslate2
+                ) -> list[tuple[np.ndarray, str]]:
+    "Per clip, from one encoder pass: the encoder's frames over the clip's real length `(n, width)` and the greedy transcript."
+    import ctranslate2
+    model, processor = _ct2_asr(asr)
+    features = processor.feature_extractor(clips, sampling_rate=SAMPLE_RATE, return_tensors="np").input_features
+    encoded = model.encode(ctranslate2.StorageView.from_array(features), to_cpu=True)  # padded 30-s windows, as Whisper decodes
+    prompt = ["<|startoftranscript|>", *(["<|en|>", "<|transcribe|>"] if model.is_multilingual else []), "<|notimestamps|>"]
+    results = model.generate(encoded, [prompt] * len(clips), beam_size=1)  # decodes the encoder output it is given
+    frames, hop = np.asarray(encoded), processor.feature_extractor.hop_length  # two mel frames per encoder frame
+    texts = [processor.tokenizer.decode(r.sequences_ids[0], skip_special_tokens=True).strip() for r in results]
+    return [(frames[i, : (len(clip) // hop + 1) // 2].copy(), text) for i, (clip, text) in enumerate(zip(clips, texts))]
+
 def _transcribe_ct2(clips: list[np.ndarray], name: str) -> list[str]:
     "Greedy transcripts by CTranslate2 (several times faster than transformers' generate on a CPU)."
-    import ctranslate2
-    model, processor = _ct2_asr(name)
-    features = processor.feature_extractor(clips, sampling_rate=SAMPLE_RATE, return_tensors="np").input_features
-    prompt = ["<|startoftranscript|>", *(["<|en|>", "<|transcribe|>"] if model.is_multilingual else []), "<|notimestamps|>"]
-    results = model.generate(ctranslate2.StorageView.from_array(features), [prompt] * len(clips), beam_size=1)
-    return [processor.tokenizer.decode(r.sequences_ids[0], skip_special_tokens=True).strip() for r in results]
+    return [text for _, text in heard_speech(clips, name)]
 
 def transcribe_batch(audios: list, # 1-D float32 arrays at 16 kHz, each at most 30 s
                      model=None, # a Whisper model from `load_whisper` (default: the embedded one)
@@ -443,7 +452,7 @@ def transcribe(audio: np.ndarray, # 1-D float32 samples at 16 kHz, at most 30 s
     "Greedy transcript of one clip."
     return transcribe_batch([audio], model, processor, asr)[0]
 
-# %% ../nbs/02_whisper.ipynb 43
+# %% ../nbs/02_whisper.ipynb 45
 def word_error_rate(references: list[str], # what was said
                     hypotheses: list[str], # what the ASR heard, one per reference
                    ) -> float:
@@ -459,7 +468,7 @@ def word_error_rate(references: list[str], # what was said
         raise SpeechnbError("no reference words to score")
     return sum(nltk.edit_distance(r, h) for r, h in pairs) / words
 
-# %% ../nbs/02_whisper.ipynb 51
+# %% ../nbs/02_whisper.ipynb 53
 WHISPER_HOP_LENGTH = 160  # samples per log-mel frame in every Whisper (10 ms at 16 kHz)
 
 def load_speech_encoder(name: str = DEFAULT_SPEECH_ENCODER, # embedded Whisper, local folder or hub id (`openai/whisper-*`, `facebook/hubert-*`)
@@ -495,7 +504,7 @@ def encoder_frame_rate(encoder_or_name=DEFAULT_SPEECH_ENCODER, # an encoder modu
         return SAMPLE_RATE / WHISPER_HOP_LENGTH / 2  # conv2 has stride 2
     return SAMPLE_RATE / math.prod(config.conv_stride)
 
-# %% ../nbs/02_whisper.ipynb 54
+# %% ../nbs/02_whisper.ipynb 56
 def whisper_encoder_forward(encoder, # a transformers `WhisperEncoder`
                             input_features, # log-mel features (batch, mels, frames), frames <= 3000
                             feature_lengths=None, # valid log-mel frames per clip (default: all)
@@ -525,7 +534,7 @@ def whisper_encoder_forward(encoder, # a transformers `WhisperEncoder`
         hidden = layer(hidden, mask)
     return encoder.layer_norm(hidden)
 
-# %% ../nbs/02_whisper.ipynb 56
+# %% ../nbs/02_whisper.ipynb 58
 def encoded_lengths(num_samples, # samples per clip
                     encoder, # the encoder module
                    ) -> list[int]:
@@ -575,7 +584,7 @@ def encode_audio(audio, # one 1-D float32 array at 16 kHz, or a list of them
 def _is_one_clip(audio) -> bool:
     return hasattr(audio, "ndim") and audio.ndim == 1
 
-# %% ../nbs/02_whisper.ipynb 69
+# %% ../nbs/02_whisper.ipynb 71
 _TRANSCRIBE_EXAMPLE = """examples:
   speechnb transcribe question.wav                      # Whisper base, printed as file<TAB>transcript
   speechnb transcribe data/wavs/*.wav --output asr.jsonl --asr whisper-tiny.en"""
@@ -597,7 +606,7 @@ def transcribe_files(paths: list[str], # audio files
     return [dict(file=str(path), transcript=" ".join(next(heard).strip() for _ in clip).strip(),
                  seconds=round(len(audio) / SAMPLE_RATE, 2)) for path, clip, audio in zip(paths, pieces, clips)]
 
-# %% ../nbs/02_whisper.ipynb 70
+# %% ../nbs/02_whisper.ipynb 72
 def cli_transcribe(argv: list[str], # command-line words after `speechnb transcribe`
                   ) -> int:
     "`speechnb transcribe`: Whisper transcripts of audio files."
