@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import logging
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,11 @@ from .audio import ENGLISH_VOICES, save_wav, speak
 from .core import SpeechnbError, append_jsonl, cache_dir, content_hash, project_root, read_jsonl
 
 # %% auto 0
-__all__ = ['log', 'TOPICS', 'TEMPLATES', 'POCKETSPHINX_TESTDATA', 'composed_transcripts', 'llm_fingerprint', 'chat_prompt',
-           'generate_batch', 'self_instruct_transcripts', 'transcript_split', 'spoken', 'greedy_targets',
-           'gather_transcripts', 'distill_voices', 'build_distill_rows', 'sample_passages', 'librispeech_rows',
-           'real_speech_rows']
+__all__ = ['log', 'TOPICS', 'TEMPLATES', 'POCKETSPHINX_TESTDATA', 'composed_questions', 'composed_transcripts', 'llm_fingerprint',
+           'chat_prompt', 'generate_batch', 'self_instruct_transcripts', 'transcript_split', 'heldout_topics',
+           'topic_words', 'heldout_words', 'mentions', 'distill_split', 'check_unseen_topics', 'spoken',
+           'greedy_targets', 'gather_transcripts', 'distill_voices', 'select_transcripts', 'build_distill_rows',
+           'sample_passages', 'librispeech_rows', 'real_speech_rows']
 
 # %% ../nbs/61_distill_data.ipynb 6
 log = logging.getLogger("speechnb.distill_data")
@@ -44,13 +46,20 @@ TEMPLATES = ["What is {t}?", "Tell me something about {t}.", "Why are {t} import
              "Where can I learn about {t}?", "What is the history of {t}?", "Describe {t} in one sentence.",
              "What do people like about {t}?", "Is it hard to learn about {t}?"]
 
+def composed_questions(n: int | None = None, # how many (None: all templates x topics)
+                       seed: int = 0, # shuffling seed
+                      ) -> list[dict]:
+    "Questions made from templates crossed with everyday topics, shuffled deterministically, as `transcript`, `topic`."
+    questions = [dict(transcript=template.format(t=topic), topic=topic)
+                 for template, topic in itertools.product(TEMPLATES, TOPICS)]
+    random.Random(seed).shuffle(questions)
+    return questions[:n] if n else questions
+
 def composed_transcripts(n: int | None = None, # how many (None: all templates x topics)
                          seed: int = 0, # shuffling seed
                         ) -> list[str]:
     "Questions made from templates crossed with everyday topics, shuffled deterministically."
-    questions = [template.format(t=topic) for template, topic in itertools.product(TEMPLATES, TOPICS)]
-    random.Random(seed).shuffle(questions)
-    return questions[:n] if n else questions
+    return [q["transcript"] for q in composed_questions(n, seed)]
 
 # %% ../nbs/61_distill_data.ipynb 9
 def llm_fingerprint(model) -> str:
@@ -96,9 +105,13 @@ def self_instruct_transcripts(model, tokenizer, # the LLM writes its own questio
                               n: int, # how many to ask for
                               batch_size: int = 16, # prompts per generation batch
                               seed: int = 0, # topic order and sampling seed
+                              topics: list[str] | None = None, # what to ask about (None: all TOPICS)
                              ) -> list[str]:
     "Short spoken questions written by the LLM itself (self-instruct style), cleaned and de-duplicated."
-    topics = TOPICS * (n // len(TOPICS) + 1)
+    pool = TOPICS if topics is None else list(topics)
+    if not pool:
+        return []
+    topics = pool * (n // len(pool) + 1)
     random.Random(seed).shuffle(topics)
     found = []
     for start in range(0, n, batch_size):
@@ -122,6 +135,80 @@ def transcript_split(transcript: str, # the text
     return "validation" if bucket < test_fraction + validation_fraction else "train"
 
 # %% ../nbs/61_distill_data.ipynb 17
+def heldout_topics(fraction: float, # share of the topics to hold out (0: none)
+                   seed: int = 0, # another seed, another choice
+                   topics: list[str] | None = None, # to choose from (None: TOPICS)
+                  ) -> list[str]:
+    "The `round(fraction * len(topics))` topics with the lowest hash of (topic, `seed`), in list order."
+    if not 0 <= fraction < 1:
+        raise SpeechnbError(f"data.heldout_topic_fraction: {fraction} is not in [0, 1)")
+    topics = TOPICS if topics is None else topics
+    rank = lambda topic: content_hash("heldout-topic", topic.strip().lower(), seed)
+    chosen = set(sorted(topics, key=rank)[:round(fraction * len(topics))])
+    return [t for t in topics if t in chosen]
+
+# %% ../nbs/61_distill_data.ipynb 21
+_STOP_WORDS = {"the", "a", "an", "of", "and", "or", "in", "on", "at", "to", "for", "with"}
+
+def _number_forms(word: str) -> set[str]:
+    "`word` and its simple plural (if singular) or singular (if plural): moon -> moons, bees -> bee, wolves -> wolf."
+    if not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        if word.endswith(("s", "x", "z", "ch", "sh")):
+            return {word, word + "es"}
+        return {word, word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"}
+    if word.endswith("ies"):
+        return {word, word[:-3] + "y"}
+    if word.endswith("lves"):
+        return {word, word[:-3] + "f"}
+    return {word, word[:-2] if word.endswith(("ches", "shes", "xes", "zes", "sses", "oes")) else word[:-1]}
+
+def topic_words(topic: str, # e.g. "honey bees"
+               ) -> set[str]:
+    "The lower-case content words of a topic, its last word in singular and plural: honey, bees, bee."
+    words = [w for w in re.findall(r"[^\W_]+", topic.lower()) if w not in _STOP_WORDS]
+    return set(words) | (_number_forms(words[-1]) if words else set())
+
+def heldout_words(topics: list[str], # held-out topics
+                 ) -> set[str]:
+    "The words no training transcript may contain: every word of every held-out topic."
+    return set().union(*(topic_words(t) for t in topics))
+
+# %% ../nbs/61_distill_data.ipynb 23
+def mentions(text: str, # a transcript
+             words: set[str], # lower-case words to look for (`heldout_words`)
+            ) -> str | None:
+    "The first of `words` that occurs in `text` as a whole word (case and punctuation ignored), else None."
+    return next((w for w in re.findall(r"[^\W_]+", text.lower()) if w in words), None)
+
+# %% ../nbs/61_distill_data.ipynb 26
+def distill_split(row: dict, # a `gather_transcripts` row: `transcript`, `source`, and `topic` if composed
+                  heldout: set[str], # held-out topics (empty: split by the transcript hash alone)
+                  words: set[str], # their words (`heldout_words`)
+                 ) -> str | None:
+    "train / validation / test of a transcript, or None if it mentions a held-out topic without being a test question."
+    split = transcript_split(row["transcript"])
+    if not heldout:
+        return split
+    if row.get("topic") in heldout:
+        return "test"
+    if mentions(row["transcript"], words) is not None:
+        return None
+    return "train" if split == "test" else split
+
+# %% ../nbs/61_distill_data.ipynb 30
+def check_unseen_topics(rows: list[dict], # rows with `transcript` and `split`
+                        words: set[str], # held-out words (`heldout_words`)
+                       ) -> int:
+    "The number of train and validation rows checked; a `SpeechnbError` naming the first that mentions a held-out word."
+    checked = [row for row in rows if row.get("split") in ("train", "validation")]
+    for row in checked:
+        word = mentions(row["transcript"], words)
+        if word is not None:
+            raise SpeechnbError(f"{row['split']} transcript {row['transcript']!r} mentions held-out topic word "
+                                f"{word!r} (a held-out topic must never be heard in training)")
+    return len(checked)
+
+# %% ../nbs/61_distill_data.ipynb 33
 def spoken(transcript: str, # what to say
            voice: str = "en-us", # `engine:voice` (e.g. "flite:awb") or an eSpeak NG voice
            rate: int = 160, # words per minute
@@ -140,7 +227,7 @@ def spoken(transcript: str, # what to say
         save_wav(path, samples)
     return path
 
-# %% ../nbs/61_distill_data.ipynb 21
+# %% ../nbs/61_distill_data.ipynb 37
 def greedy_targets(model, tokenizer, # the frozen LLM
                    transcripts: list[str], # user messages
                    max_new_tokens: int = 48, # response cap
@@ -165,13 +252,13 @@ def greedy_targets(model, tokenizer, # the frozen LLM
         known.update({row["key"]: dict(response=row["response"], complete=row["complete"]) for row in rows})
     return {t: known[key(t)] for t in transcripts}
 
-# %% ../nbs/61_distill_data.ipynb 24
+# %% ../nbs/61_distill_data.ipynb 40
 def gather_transcripts(config: dict, # the `data` section of a distill config
                        model=None, tokenizer=None, # the LLM, for self-instruct questions
                        run_dir: str | Path | None = None, # where the filter step's prompts.jsonl may be
                       ) -> list[dict]:
-    "Transcripts with their source: composed, prompt sample (if present) and self-instruct."
-    rows = [dict(transcript=t, source="composed") for t in composed_transcripts(config.get("composed", 1000), config.get("seed", 0))]
+    "Transcripts with their source (composed, prompt sample if present, self-instruct); composed ones with `topic`."
+    rows = [dict(q, source="composed") for q in composed_questions(config.get("composed", 1000), config.get("seed", 0))]
     sources = [Path(run_dir) / "prompts.jsonl" if run_dir else None]
     if config.get("prompt_sample"):
         sample_path = Path(config["prompt_sample"])
@@ -183,9 +270,12 @@ def gather_transcripts(config: dict, # the `data` section of a distill config
                       and 2 <= len(r["instruction"].split()) <= config.get("max_words", 30)]
             rows += [dict(transcript=t, source="prompt_sample") for t in sample]
     if config.get("self_instruct", 0) and model is not None:
-        cache = cache_dir("distill") / f"self_instruct-{llm_fingerprint(model)}-{config['self_instruct']}-{config.get('seed', 0)}.jsonl"
-        if not cache.is_file():
-            written = self_instruct_transcripts(model, tokenizer, config["self_instruct"], seed=config.get("seed", 0))
+        held = heldout_topics(config.get("heldout_topic_fraction") or 0.0, config.get("heldout_topic_seed", 0))
+        name = f"self_instruct-{llm_fingerprint(model)}-{config['self_instruct']}-{config.get('seed', 0)}"
+        cache = cache_dir("distill") / f"{name}{f'-without-{content_hash(held, length=8)}' if held else ''}.jsonl"
+        if not cache.is_file():  # questions are written about the topics not held out
+            written = self_instruct_transcripts(model, tokenizer, config["self_instruct"], seed=config.get("seed", 0),
+                                                topics=[t for t in TOPICS if t not in held])
             append_jsonl(cache, [dict(transcript=t) for t in written])
         rows += [dict(transcript=r["transcript"], source="self_instruct") for r in read_jsonl(cache)]
     unique = {}
@@ -208,28 +298,47 @@ def distill_voices(config: dict, # the `data` section of a distill config
         raise SpeechnbError("data.voices: no training voice left once the held-out voices are taken out")
     return train_voices, eval_voices
 
+# %% ../nbs/61_distill_data.ipynb 42
+def select_transcripts(config: dict, # the `data` section of a distill config
+                       rows: list[dict], # `gather_transcripts` rows
+                      ) -> list[dict]:
+    "The rows to use, with their `split`, up to `n_train` / `n_validation` / `n_test`, held-out topics checked unheard."
+    fraction = config.get("heldout_topic_fraction") or 0.0
+    heldout = set(heldout_topics(fraction, config.get("heldout_topic_seed", 0)))
+    if fraction > 0 and not heldout:
+        raise SpeechnbError(f"data.heldout_topic_fraction: {fraction} holds out none of the {len(TOPICS)} topics")
+    words = heldout_words(heldout)
+    limits = dict(train=config.get("n_train"), validation=config.get("n_validation"), test=config.get("n_test"))
+    chosen, counts = [], dict(train=0, validation=0, test=0)
+    for row in rows:
+        split = distill_split(row, heldout, words)
+        if split is not None and (limits[split] is None or counts[split] < limits[split]):
+            counts[split] += 1
+            chosen.append(dict(row, split=split))
+    if heldout:
+        check_unseen_topics(chosen, words)
+    return chosen
+
+# %% ../nbs/61_distill_data.ipynb 46
 def build_distill_rows(config: dict, # the `data` section of a distill config
                        model, tokenizer, # the frozen LLM (targets, self-instruct)
                        run_dir: str | Path | None = None, # folder with prompts.jsonl (optional)
                        progress: bool = False, # show progress bars
                       ) -> list[dict]:
-    "Utterance rows for train / validation / test with spoken audio and greedy targets."
+    "Utterance rows for train / validation / test with spoken audio and greedy targets (`topic` if topics are held out)."
+    topical = (config.get("heldout_topic_fraction") or 0.0) > 0
+    if topical and config.get("source") == "librispeech":
+        raise SpeechnbError("data.heldout_topic_fraction: topics are held out of composed questions, not of LibriSpeech")
     train_voices, eval_voices = distill_voices(config)
     rates = config.get("rates", [140, 160, 180])
     rng = random.Random(config.get("seed", 0))
-    limits = dict(train=config.get("n_train"), validation=config.get("n_validation"), test=config.get("n_test"))
-    chosen, counts = [], dict(train=0, validation=0, test=0)
     if config.get("source") == "librispeech":  # the paper's corpus (hub): real speech, targets from its transcripts
         found = librispeech_rows(config.get("librispeech_split", "train.clean.100"), config.get("librispeech_limit"))
         targets = greedy_targets(model, tokenizer, [r["transcript"] for r in found], config.get("max_new_tokens", 48),
                                  config.get("batch_size", 16), progress=progress)
         return [dict(r, voice="librispeech", rate=None, noise_snr_db=None, target=targets[r["transcript"]]["response"],
                      target_complete=targets[r["transcript"]]["complete"]) for r in found]
-    for row in gather_transcripts(config, model, tokenizer, run_dir):
-        split = transcript_split(row["transcript"])
-        if limits[split] is None or counts[split] < limits[split]:
-            counts[split] += 1
-            chosen.append(dict(row, split=split))
+    chosen = select_transcripts(config, gather_transcripts(config, model, tokenizer, run_dir))  # checked: no topic leaks
     targets = greedy_targets(model, tokenizer, [r["transcript"] for r in chosen], config.get("max_new_tokens", 48),
                              config.get("batch_size", 16), progress=progress)
     rows = []
@@ -245,10 +354,11 @@ def build_distill_rows(config: dict, # the `data` section of a distill config
             rows.append(dict(id=content_hash(row["transcript"], voice, rate, snr), transcript=row["transcript"],
                              split=row["split"], voice=voice, rate=rate, noise_snr_db=snr, audio=str(audio),
                              target=targets[row["transcript"]]["response"],
-                             target_complete=targets[row["transcript"]]["complete"], source=row["source"]))
+                             target_complete=targets[row["transcript"]]["complete"], source=row["source"],
+                             **(dict(topic=row.get("topic")) if topical else {})))
     return rows
 
-# %% ../nbs/61_distill_data.ipynb 27
+# %% ../nbs/61_distill_data.ipynb 50
 def sample_passages(path: str | Path = "data/instructions_sample.jsonl", # the prompt sample (JSONL with `context`)
                     n: int = 6, # how many
                     min_words: int = 40, # skip shorter contexts
@@ -259,7 +369,7 @@ def sample_passages(path: str | Path = "data/instructions_sample.jsonl", # the p
     contexts = dict.fromkeys(r["context"].strip() for r in read_jsonl(path) if r.get("context"))  # unique, in order
     return [c for c in contexts if min_words <= len(c.split()) <= max_words][:n]
 
-# %% ../nbs/61_distill_data.ipynb 30
+# %% ../nbs/61_distill_data.ipynb 53
 def librispeech_rows(split: str = "train.clean.100", # a LibriSpeech split name
                      limit: int | None = None, # at most this many utterances
                      max_seconds: float = 20.0, # skip longer clips (paper: <= 20 s)
@@ -289,7 +399,7 @@ def librispeech_rows(split: str = "train.clean.100", # a LibriSpeech split name
             break
     return rows
 
-# %% ../nbs/61_distill_data.ipynb 32
+# %% ../nbs/61_distill_data.ipynb 55
 POCKETSPHINX_TESTDATA = Path("/usr/share/pocketsphinx/test/data")  # Debian pocketsphinx-testdata
 _REAL_SETS = {"librivox": "transcription", "cards": "cards.transcription"}  # sub-folder -> its transcript file
 
