@@ -74,13 +74,13 @@ def main() -> None:
     parser.add_argument("--judge-questions", type=int, default=None, help="held-out questions judged (default: config)")
     args = parser.parse_args()
     import pandas as pd
-    from speechnb.distill import load_checkpoint, prepare_rows, train_distill
+    from speechnb.core import project_root
+    from speechnb.distill import load_checkpoint, load_config_file, prepare_rows, train_distill
     from speechnb.distill_data import distill_voices, greedy_targets, real_speech_rows
     from speechnb.models import load_llm
-    from speechnb.reporting import load_config
 
     given, seconds = pairs(args.checkpoint, str), pairs(args.train_seconds, float)
-    config = load_config("default", "distill")
+    config = load_config_file(project_root() / "configs" / "default" / "distill.yaml")
     ev = config.get("eval", {})
     llm, tokenizer = load_llm(config["llm"], dtype="float32")
     rows = prepare_rows(config, llm, tokenizer, "data/runs/default")

@@ -27,11 +27,11 @@ from .speech_encoder import SpeechEncoder, load_backbone, trainable_names
 from .training import read_metadata, run_key
 
 # %% auto 0
-__all__ = ['META_FIELDS', 'CONNECTORS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'SUMMARY_PROMPT', 'DISTILL_SECTIONS', 'ChatLayout',
-           'chat_layout', 'Batch', 'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss', 'response_nll',
-           'distill_losses', 'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta',
-           'build_encoder', 'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill',
-           'no_prompt_answer', 'judge_answers', 'on_topic_rates', 'check_prompt_audio', 'ask', 'evaluate_summarization',
+__all__ = ['META_FIELDS', 'CONNECTORS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'SUMMARY_PROMPT', 'ChatLayout', 'chat_layout', 'Batch',
+           'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss', 'response_nll', 'distill_losses',
+           'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta', 'build_encoder',
+           'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill', 'no_prompt_answer',
+           'judge_answers', 'on_topic_rates', 'check_prompt_audio', 'ask', 'evaluate_summarization',
            'default_checkpoint', 'load_config_file', 'prepare_rows', 'read_transcripts', 'read_audio_dir',
            'cli_distill', 'cli_ask']
 
@@ -699,35 +699,10 @@ def default_checkpoint(metrics_file: str | Path | None = None, # default: report
         raise SpeechnbError(f"{path} names checkpoint {folder}, which does not exist (re-run 'make reproduce' or pass --checkpoint DIR)")
     return folder
 
-DISTILL_SECTIONS = ("llm", "backbone", "encoder", "data", "train", "eval", "run_dir")  # top-level keys of a distill.yaml
-
 def load_config_file(path: str | Path) -> dict:
-    "A distill config YAML as a dict; a missing file or an unknown top-level key is a one-line error naming file and line."
-    from speechnb.config import yaml_key_lines
-    path = check_input_file(path, "distill config")
-    data = read_yaml(path)
-    unknown = [key for key in data if key not in DISTILL_SECTIONS]
-    if unknown:
-        line = yaml_key_lines(path.read_text(encoding="utf-8")).get((str(unknown[0]),))
-        raise SpeechnbError(f"{path}{f', line {line}' if line else ''}: {unknown[0]}: unknown section "
-                            f"(sections: {', '.join(DISTILL_SECTIONS)})")
-    bad = _non_finite(data)
-    if bad is not None:
-        lines = yaml_key_lines(path.read_text(encoding="utf-8-sig"))
-        line = next((lines[bad[:n]] for n in range(len(bad), 0, -1) if bad[:n] in lines), None)
-        raise SpeechnbError(f"{path}{f', line {line}' if line else ''}: {'.'.join(bad)}: expected a finite number")
-    return data
-
-def _non_finite(data, path: tuple = ()) -> tuple | None:
-    "The key path of the first NaN or ±inf number in nested YAML data (list items as their position), else None."
-    if isinstance(data, float) and not math.isfinite(data):
-        return path
-    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
-    for key, value in items:
-        found = _non_finite(value, path + (str(key),))
-        if found is not None:
-            return found
-    return None
+    "A distill config YAML checked against `DistillConfig` (a missing file, unknown key or wrong value is one line naming file, line and key), as the settings dict the loop reads."
+    from speechnb.distill_config import distill_settings, read_distill_config
+    return distill_settings(read_distill_config(check_input_file(path, "distill config")))
 
 def prepare_rows(config: dict, llm, tokenizer, run_dir: str | Path | None = None, progress: bool = True) -> dict[str, list[dict]]:
     "Build (or read from the cache) the distillation rows, grouped by split."
