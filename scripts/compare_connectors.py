@@ -75,8 +75,9 @@ def main() -> None:
     args = parser.parse_args()
     import pandas as pd
     from speechnb.core import project_root
-    from speechnb.distill import load_checkpoint, load_config_file, prepare_rows, train_distill
-    from speechnb.distill_data import distill_voices, greedy_targets, real_speech_rows
+    from speechnb.distill import ABOUT_PROMPT, answered_rows, load_checkpoint, load_config_file, prepare_rows
+    from speechnb.distill import train_distill
+    from speechnb.distill_data import distill_voices, real_speech_rows
     from speechnb.models import load_llm
 
     given, seconds = pairs(args.checkpoint, str), pairs(args.train_seconds, float)
@@ -84,12 +85,8 @@ def main() -> None:
     ev = config.get("eval", {})
     llm, tokenizer = load_llm(config["llm"], dtype="float32")
     rows = prepare_rows(config, llm, tokenizer, "data/runs/default")
-    real = real_speech_rows()
-    targets = greedy_targets(llm, tokenizer, [r["transcript"] for r in real], config["data"].get("max_new_tokens", 48))
-    rows["real"] = [
-        dict(r, target=targets[r["transcript"]]["response"], target_complete=targets[r["transcript"]]["complete"])
-        for r in real
-    ]
+    real = real_speech_rows()  # not questions: asked "What is this about?", as in the distill experiment
+    rows["real"] = answered_rows(real, llm, tokenizer, config["data"].get("max_new_tokens", 48), ABOUT_PROMPT)
     rows["voice"] = distill_voices(config["data"])[1][0]
     table = []
     for name in args.connectors:

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .audio import SAMPLE_RATE, load_audio
-from .core import SpeechnbError, atomic_folder, check_input_file, check_output_dir, project_root, read_yaml
+from .core import SpeechnbError, atomic_folder, check_input_file, check_output_dir, project_root
 from .distill_cli import DEFAULT_EVAL_VOICE, ask_parser, distill_parser
 from .distill_data import chat_prompt, llm_fingerprint
 from .bridge import BridgeConnector
@@ -27,13 +27,13 @@ from .speech_encoder import SpeechEncoder, load_backbone, trainable_names
 from .training import read_metadata, run_key
 
 # %% auto 0
-__all__ = ['META_FIELDS', 'CONNECTORS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'SUMMARY_PROMPT', 'ChatLayout', 'chat_layout', 'Batch',
-           'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss', 'response_nll', 'distill_losses',
-           'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta', 'build_encoder',
-           'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill', 'no_prompt_answer',
-           'judge_answers', 'on_topic_rates', 'check_prompt_audio', 'ask', 'evaluate_summarization',
-           'default_checkpoint', 'load_config_file', 'prepare_rows', 'read_transcripts', 'read_audio_dir',
-           'cli_distill', 'cli_ask']
+__all__ = ['META_FIELDS', 'CONNECTORS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'ABOUT_PROMPT', 'SUMMARY_PROMPT', 'ChatLayout',
+           'chat_layout', 'Batch', 'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss', 'response_nll',
+           'distill_losses', 'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta',
+           'build_encoder', 'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill',
+           'no_prompt_answer', 'judge_answers', 'on_topic_rates', 'answered_rows', 'check_prompt_audio', 'ask',
+           'evaluate_summarization', 'default_checkpoint', 'load_config_file', 'prepare_rows', 'read_transcripts',
+           'read_audio_dir', 'cli_distill', 'cli_ask']
 
 # %% ../nbs/62_distill.ipynb 6
 @dataclass
@@ -545,7 +545,8 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
         audio_prompts = [_prompt_parts(encoder.embed_frames(f), r) for f, r in zip(encoder.cached_inputs(rows, backbone_name), rows)]
     text_prompts = [_text_parts(r) for r in rows]
     result = {}
-    table = [dict(transcript=r["transcript"], target=r["target"], **{k: r[k] for k in ("id", "voice", "audio") if k in r}) for r in rows]
+    table = [dict(transcript=r["transcript"], target=r["target"], **{k: r[k] for k in ("id", "voice", "audio", "text_before", "text_after") if k in r})
+             for r in rows]
     result["ppl_text"], each_text = response_perplexity(llm, tokenizer, layout, text_prompts, responses, batch_size)
     result["ppl_audio"], each_audio = response_perplexity(llm, tokenizer, layout, audio_prompts, responses, batch_size)
     result["ppl_none"], _ = response_perplexity(llm, tokenizer, layout, [[] for _ in rows], responses, batch_size)
@@ -587,16 +588,16 @@ def judge_answers(table: list[dict], # `evaluate_distill`'s per-sample table (tr
                   judge=None, # a loaded judge (default: load the one `judge_config` asks for)
                   progress: bool = False, # show the judge's progress bars
                  ) -> list[dict]:
-    "One row per question: its answers per prompt kind, each with the judge's row (`judge_<kind>`) and `relevance_<kind>`."
+    "One row per question (`prompt`: the instruction and the transcript, as typed): its answers per prompt kind, each with the judge's row (`judge_<kind>`) and `relevance_<kind>`."
     from speechnb.judging import JudgeConfig, judge_rows, load_judge
     config = judge_config or JudgeConfig()
-    rows = [dict({k: t[k] for k in ("id", "voice", "audio") if k in t}, transcript=t["transcript"], asr=t.get("asr"),
-                 text_answer=t["target"], audio_answer=t["audio_answer"], cascade_answer=t.get("cascade_answer"),
+    rows = [dict({k: t[k] for k in ("id", "voice", "audio") if k in t}, transcript=t["transcript"], prompt=_text_parts(t)[0],
+                 asr=t.get("asr"), text_answer=t["target"], audio_answer=t["audio_answer"], cascade_answer=t.get("cascade_answer"),
                  none_answer=none_answer) for t in table]
     kinds = [k for k in JUDGED_KINDS if rows and all(isinstance(r[f"{k}_answer"], str) for r in rows)]
     judge = judge or (load_judge(config) if kinds else None)
     for kind in kinds:
-        judged = judge_rows([dict(prompt=r["transcript"], response=r[f"{kind}_answer"]) for r in rows], config, judge,
+        judged = judge_rows([dict(prompt=r["prompt"], response=r[f"{kind}_answer"]) for r in rows], config, judge,
                             where=f"{kind} answers", progress=progress)
         for row, one in zip(rows, judged):
             row[f"judge_{kind}"] = one["judge"]
@@ -621,6 +622,21 @@ def on_topic_rates(rows: list[dict], # `judge_answers` rows
     return out
 
 # %% ../nbs/62_distill.ipynb 53
+ABOUT_PROMPT = "What is this about?"  # asked before recordings that are not questions (read passages, commands)
+
+def answered_rows(rows: list[dict], # rows with `transcript` (and `audio`)
+                  llm, tokenizer, # the frozen LLM and its tokenizer
+                  max_new_tokens: int = 48, # answer cap
+                  text_before: str = "", # an instruction before the speech, e.g. `ABOUT_PROMPT`
+                 ) -> list[dict]:
+    "Rows with the LLM's greedy answer to their typed prompt (`text_before` + transcript) as `target`."
+    from speechnb.distill_data import greedy_targets
+    prompts = [_text_parts(dict(r, text_before=text_before))[0] for r in rows]
+    targets = greedy_targets(llm, tokenizer, prompts, max_new_tokens)
+    return [dict(r, **(dict(text_before=text_before) if text_before else {}), target=targets[p]["response"],
+                 target_complete=targets[p]["complete"]) for r, p in zip(rows, prompts)]
+
+# %% ../nbs/62_distill.ipynb 56
 def check_prompt_audio(path: str | Path, # WAV (or other) file
                        max_seconds: float = 60.0, # longest accepted prompt
                       ) -> np.ndarray:
@@ -646,7 +662,7 @@ def ask(encoder: SpeechEncoder | None, llm, tokenizer, # trained encoder (None f
         embeds = encoder.embed_audio(audio)
     return generate_from_prompts(llm, tokenizer, layout, [[text_before, embeds, text_after]], max_new_tokens)[0]
 
-# %% ../nbs/62_distill.ipynb 55
+# %% ../nbs/62_distill.ipynb 58
 SUMMARY_PROMPT = "Summarize the following in 3 sentences or less:"
 
 def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained encoder and frozen LLM
@@ -681,7 +697,7 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 57
+# %% ../nbs/62_distill.ipynb 60
 def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
                       ) -> Path:
     "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."
