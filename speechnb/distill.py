@@ -30,10 +30,11 @@ from .training import read_metadata, run_key
 __all__ = ['META_FIELDS', 'CONNECTORS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'ABOUT_PROMPT', 'SUMMARY_PROMPT', 'ChatLayout',
            'chat_layout', 'Batch', 'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss', 'response_nll',
            'distill_losses', 'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta',
-           'build_encoder', 'load_checkpoint', 'LengthBucketSampler', 'train_distill', 'rouge_l', 'evaluate_distill',
-           'no_prompt_answer', 'judge_answers', 'on_topic_rates', 'answered_rows', 'check_prompt_audio', 'ask',
-           'evaluate_summarization', 'default_checkpoint', 'load_config_file', 'prepare_rows', 'read_transcripts',
-           'read_audio_dir', 'cli_distill', 'cli_ask']
+           'build_encoder', 'load_checkpoint', 'LengthBucketSampler', 'DistillRun', 'setup_distill', 'distill_step',
+           'DistillCallback', 'Teacher', 'CSVLogger', 'ProgressBar', 'Validation', 'Checkpointing', 'fit_distill',
+           'train_distill', 'rouge_l', 'evaluate_distill', 'no_prompt_answer', 'judge_answers', 'on_topic_rates',
+           'answered_rows', 'check_prompt_audio', 'ask', 'evaluate_summarization', 'default_checkpoint',
+           'load_config_file', 'prepare_rows', 'read_transcripts', 'read_audio_dir', 'cli_distill', 'cli_ask']
 
 # %% ../nbs/62_distill.ipynb 6
 @dataclass
@@ -354,6 +355,333 @@ def _text_parts(row: dict) -> list:
     joined = " ".join(p for p in (row.get("text_before", ""), row["transcript"], row.get("text_after", "")) if p)
     return [joined]
 
+# %% ../nbs/62_distill.ipynb 37
+@dataclass
+class DistillRun:
+    "What the distillation loop's parts share: models, data, optimizer, and where the run stands."
+    accelerator: object # Accelerate's `Accelerator`
+    llm: nn.Module # the frozen LLM
+    tokenizer: object # its tokenizer
+    layout: ChatLayout # its chat template around the user's message
+    encoder: nn.Module # the speech encoder, as `accelerator.prepare` returned it
+    meta: dict # checkpoint metadata: llm, fingerprint, backbone, encoder settings, run_key
+    settings: dict # the config's `train` section
+    output_dir: Path # checkpoints and train_log.csv
+    rows: list[dict] # training rows
+    val_rows: list[dict] # validation rows
+    plain: nn.Module | None = None # the encoder unwrapped (saved, evaluated, asked for the CTC loss)
+    frames: list | None = None # per training row, a frozen backbone's cached inputs (None: read each batch's audio)
+    val_frames: list | None = None # per validation row, the encoder's cached inputs
+    targets: list | None = None # per training row, the response's token ids
+    transcript_ids: list | None = None # per training row, the transcript's token ids (for the CTC loss only)
+    weights: dict | None = None # loss weights: ce, kd, feat (and ctc)
+    layers: list | None = None # the LLM layers whose hidden states are compared
+    params: list | None = None # the encoder's trainable parameters
+    optimizer: object = None # AdamW over `params`, prepared
+    scheduler: object = None # the learning-rate schedule, prepared
+    sampler: LengthBucketSampler | None = None # the length buckets (its epoch decides the order)
+    loader: object = None # batches of row indices, prepared
+    total_steps: int = 0 # optimizer steps the run ends at
+    step: int = 0 # optimizer steps done
+    batches_done: int = 0 # batches done (more than steps with gradient accumulation)
+    epoch: int = 0 # the epoch being run
+    resumed: bool = False # started from `output_dir/last`
+    history: list | None = None # one dict per optimizer step, CSVLogger's rows (setup_distill starts it empty)
+    teacher: object = None # where `distill_step` gets the text pass's outputs (a `Teacher`; None: computed each batch)
+    indices: list | None = None # the batch just run
+    losses: dict | None = None # its losses
+    stop: bool = False # set by a callback to end the run after this step
+
+# %% ../nbs/62_distill.ipynb 39
+def _frozen_llm(name: str, accelerator, llm, tokenizer) -> tuple:
+    "The LLM (loaded by `name` when not given) on the accelerator's device, in eval mode, without gradients."
+    if llm is None:
+        from speechnb.models import load_llm
+        llm, tokenizer = load_llm(name, device=str(accelerator.device), dtype="float32")
+    llm = llm.to(accelerator.device).eval()
+    for p in llm.parameters():
+        p.requires_grad_(False)
+    return llm, tokenizer
+
+def _run_key(meta: dict, rows: list[dict], settings: dict) -> str:
+    "What a resumed run must share with its checkpoint: settings that change what is learned, and the data."
+    data = [(r.get("id") or r["audio"], r["target"], r.get("target_complete", True)) for r in rows]
+    kept = {k: v for k, v in settings.items() if k not in ("max_steps", "epochs", "eval_every", "save_every", "sample_tokens")}
+    return run_key(meta["backbone"], meta["encoder"], data, kept)
+
+def _resume_state(last: Path, encoder: nn.Module, meta: dict) -> dict | None:
+    "The training state in `last` (its weights loaded into `encoder`) when it is this run's; None to start over."
+    if not (last / "training_state.pt").is_file():
+        return None
+    saved = read_meta(last)
+    if saved["llm_fingerprint"] != meta["llm_fingerprint"]:
+        raise SpeechnbError(f"{last}: checkpoint from a different LLM; delete it or use another output_dir")
+    if saved.get("run_key") != meta["run_key"]:
+        print(f"not resuming {last}: it was trained with other settings or data; training from the start")
+        return None
+    encoder.load_state_dict(torch.load(last / "encoder.pt"), strict=False)
+    return torch.load(last / "training_state.pt", weights_only=False)
+
+def _training_data(encoder: nn.Module, tokenizer, rows: list[dict], val_rows: list[dict], meta: dict, settings: dict) -> dict:
+    "Inputs, targets and loss weights of a run (the `DistillRun` fields of that name)."
+    # a frozen backbone's frames are computed once (and cached on disk); a backbone that trains runs on each batch's audio
+    frames = encoder.cached_inputs(rows, meta["backbone"]) if encoder.backbone_frozen else None
+    val_frames = encoder.cached_inputs(val_rows, meta["backbone"])
+    targets = [_response_ids(tokenizer, r) for r in rows]
+    weights = settings.get("weights", dict(ce=0.5, kd=0.5, feat=1.0))
+    if weights.get("ctc", 0) and encoder.token_ctc is None:
+        raise SpeechnbError("train.weights.ctc > 0 needs encoder.token_ctc: true (the head the CTC loss trains)")
+    transcript_ids = [tokenizer(r["transcript"], add_special_tokens=False).input_ids for r in rows] if weights.get("ctc", 0) else []
+    return dict(frames=frames, val_frames=val_frames, targets=targets, weights=weights, transcript_ids=transcript_ids)
+
+def _make_loader(run: DistillRun) -> tuple:
+    "The length-bucket sampler and the loader of row indices it orders."
+    settings, batch_size = run.settings, run.settings.get("batch_size", 8)
+    # batches of similar length waste less on padding; the length is what the audio pass pads: prompt positions + response
+    # (a training backbone's frame counts come from the files' headers: Whisper and HuBERT give 50 frames per second)
+    prompt_lengths = ([run.encoder.prompt_length(f) for f in run.frames] if run.frames is not None
+                      else [int(soundfile.info(r["audio"]).duration * 50) // 4 for r in run.rows])
+    sampler = LengthBucketSampler([n + len(t) for n, t in zip(prompt_lengths, run.targets)], batch_size, settings.get("seed", 0),
+                                  settings.get("group_batches", 8) if settings.get("group_by_length", True) else 1)
+    loader = torch.utils.data.DataLoader(list(range(len(run.rows))), batch_size=batch_size, sampler=sampler, collate_fn=list)
+    return sampler, loader
+
+def _prepare_training(run: DistillRun, state: dict | None):
+    "Optimizer, loader and schedule, prepared by Accelerate; a resumed run's saved state loaded into them."
+    from transformers import get_scheduler
+    settings = run.settings
+    run.params = [p for p in run.encoder.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(run.params, lr=settings.get("lr", 1e-3), weight_decay=settings.get("weight_decay", 0.01))
+    run.sampler, loader = _make_loader(run)
+    steps_per_epoch = math.ceil(len(loader) / settings.get("grad_accum", 1))
+    run.total_steps = settings.get("max_steps") or settings.get("epochs", 1) * steps_per_epoch
+    scheduler = get_scheduler(settings.get("schedule", "cosine"), optimizer, settings.get("warmup_steps", 0), run.total_steps)
+    run.encoder, run.optimizer, run.loader, run.scheduler = run.accelerator.prepare(run.encoder, optimizer, loader, scheduler)
+    run.plain = run.accelerator.unwrap_model(run.encoder)
+    if state is not None:
+        run.optimizer.load_state_dict(state["optimizer"])
+        run.scheduler.load_state_dict(state["scheduler"])
+        run.step, run.batches_done = state["step"], state["batches_done"]
+        torch.set_rng_state(state["rng"])
+    run.layers = settings.get("feature_layers") or scaled_layers(run.llm.config.num_hidden_layers)
+
+def setup_distill(config: dict, # the distill config: llm, backbone, encoder, train sections
+                  train_rows: list[dict], # rows with audio, transcript, target
+                  validation_rows: list[dict], # rows for periodic validation
+                  output_dir: str | Path, # checkpoints and logs go here
+                  llm=None, tokenizer=None, # the frozen LLM (None: load config['llm'])
+                  resume: bool = True, # continue from output_dir/last if it is this run's
+                 ) -> DistillRun:
+    "A run ready for `fit_distill`: seeded, LLM frozen, encoder built (or resumed), data, optimizer and schedule prepared."
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    settings, on_gpu = config.get("train", {}), torch.cuda.is_available()
+    accelerator = Accelerator(mixed_precision=settings.get("mixed_precision", "bf16") if on_gpu else "no",
+                              gradient_accumulation_steps=settings.get("grad_accum", 1), cpu=not on_gpu)
+    set_seed(settings.get("seed", 0))
+    llm, tokenizer = _frozen_llm(config.get("llm", "smollm2-135m-instruct"), accelerator, llm, tokenizer)
+    meta = dict(llm=config.get("llm", "smollm2-135m-instruct"), llm_fingerprint=llm_fingerprint(llm),
+                llm_width=llm.config.hidden_size, backbone=config.get("backbone", "whisper-tiny.en"),
+                encoder=config.get("encoder", {}))
+    encoder = build_encoder(meta, llm, tokenizer)
+    meta["run_key"] = _run_key(meta, train_rows, settings)
+    state = _resume_state(Path(output_dir) / "last", encoder, meta) if resume else None
+    run = DistillRun(accelerator=accelerator, llm=llm, tokenizer=tokenizer, layout=chat_layout(tokenizer), encoder=encoder,
+                     meta=meta, settings=settings, output_dir=Path(output_dir), rows=train_rows, val_rows=validation_rows,
+                     resumed=state is not None, history=[],
+                     **_training_data(encoder, tokenizer, train_rows, validation_rows, meta, settings))
+    _prepare_training(run, state)
+    run.output_dir.mkdir(parents=True, exist_ok=True)
+    return run
+
+# %% ../nbs/62_distill.ipynb 41
+def distill_step(run: DistillRun, # the run (the loop advances its counters)
+                 indices: list[int], # training rows of this batch
+                ) -> dict:
+    "One batch's losses (loss, ce, kd, feat, ctc), backpropagated and applied when gradients sync."
+    accelerator, weights, rows = run.accelerator, run.weights, run.rows
+    with accelerator.accumulate(run.encoder), accelerator.autocast():
+        embeds = run.encoder([run.frames[i] if run.frames is not None else load_audio(rows[i]["audio"]) for i in indices])
+        audio = assemble(run.llm, run.tokenizer, run.layout, [_prompt_parts(e, rows[i]) for e, i in zip(embeds, indices)],
+                         [run.targets[i] for i in indices])
+        losses = distill_losses(run.llm, audio, None, weights, run.layers, run.settings.get("normalize_features", True),
+                                teacher=(run.teacher or Teacher())(run, indices))
+        losses["ctc"] = torch.zeros_like(losses["ce"])
+        if weights.get("ctc", 0):  # auxiliary: audio embeddings should read as the transcript's own tokens
+            losses["ctc"] = token_ctc_loss(run.plain, embeds, [run.transcript_ids[i] for i in indices],
+                                           run.llm.get_input_embeddings().weight)
+            losses["loss"] = losses["loss"] + weights["ctc"] * losses["ctc"].mean()
+        accelerator.backward(losses["loss"])
+        if accelerator.sync_gradients:
+            accelerator.clip_grad_norm_(run.params, run.settings.get("max_grad_norm", 1.0))
+        run.optimizer.step()
+        run.scheduler.step()
+        run.optimizer.zero_grad()
+    return losses
+
+# %% ../nbs/62_distill.ipynb 43
+class DistillCallback:
+    "Hooks called by `fit_distill`, each with the run; all do nothing until a subclass says otherwise."
+    def before_fit(self, run: DistillRun):
+        "Before the first batch (`run.step` is where the run starts: more than 0 when resumed)."
+    def before_epoch(self, run: DistillRun):
+        "Before `run.epoch`'s first batch (its loader's order set)."
+    def after_batch(self, run: DistillRun):
+        "After each batch, `run.indices` and `run.losses` set (with accumulation, also those without an optimizer step)."
+    def after_step(self, run: DistillRun):
+        "After each optimizer step; `run.step` counts them."
+    def after_fit(self, run: DistillRun):
+        "After the last step, or the step a callback set `run.stop` on."
+
+class Teacher(DistillCallback):
+    "The frozen LLM's outputs on a batch's transcripts (the text pass); with `keep`, each sample's are computed once."
+    def __init__(self, keep: bool = False): # keep every sample's outputs for later epochs (the `teacher_cache` setting)
+        self.keep, self.kept = keep, {}
+
+    def before_fit(self, run: DistillRun):
+        "Be the run's teacher."
+        run.teacher = self
+
+    def __call__(self, run: DistillRun, indices: list[int]) -> list:
+        "The text pass's outputs for `indices`, in order (only the samples not kept are run)."
+        known = self.kept if self.keep else {}
+        missing = [i for i in indices if i not in known]
+        if missing:
+            text = assemble(run.llm, run.tokenizer, run.layout, [_text_parts(run.rows[i]) for i in missing],
+                            [run.targets[i] for i in missing])
+            known.update(zip(missing, teacher_outputs(run.llm, text, run.layers, run.weights.get("feat", 0) > 0)))
+        return [known[i] for i in indices]
+
+# %% ../nbs/62_distill.ipynb 45
+class CSVLogger(DistillCallback):
+    "Each optimizer step's losses, learning rate and samples/s: a row of `run.history` and a line of train_log.csv."
+    columns = ("step", "epoch", "loss", "ce", "kd", "feat", "ctc", "lr", "samples_per_s")
+
+    def before_fit(self, run: DistillRun):
+        "Start the log (unless the run resumed) and the clock."
+        self.path = run.output_dir / "train_log.csv"
+        if not self.path.is_file() or not run.resumed:
+            self.path.write_text(",".join(self.columns) + "\n", encoding="utf-8")
+        self.seen, self.started = 0, time.time()
+
+    def after_batch(self, run: DistillRun):
+        "Count the batch's samples."
+        self.seen += len(run.indices)
+
+    def after_step(self, run: DistillRun):
+        "Log the step."
+        losses = {k: round(run.losses[k].mean().item(), 5) for k in ("loss", "ce", "kd", "feat", "ctc")}
+        row = dict(step=run.step, epoch=run.epoch, **losses, lr=run.scheduler.get_last_lr()[0],
+                   samples_per_s=round(self.seen / (time.time() - self.started), 3))
+        run.history.append(row)
+        if run.accelerator.is_main_process:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(",".join(str(row[k]) for k in self.columns) + "\n")
+
+    def samples_per_s(self) -> float:
+        "Training samples per second since `before_fit`."
+        return self.seen / max(time.time() - self.started, 1e-9)
+
+class ProgressBar(DistillCallback):
+    "A tqdm bar of optimizer steps (on the main process)."
+    def __init__(self, show: bool = True): # False: no bar
+        self.show = show
+
+    def before_fit(self, run: DistillRun):
+        "Open the bar at the run's step."
+        from tqdm.auto import tqdm
+        self.bar = tqdm(total=run.total_steps, initial=run.step, disable=not self.show or not run.accelerator.is_main_process,
+                        desc="distill")
+
+    def after_step(self, run: DistillRun):
+        "Advance it."
+        self.bar.update(1)
+
+    def after_fit(self, run: DistillRun):
+        "Close it."
+        self.bar.close()
+
+# %% ../nbs/62_distill.ipynb 47
+class Validation(DistillCallback):
+    "Every `eval_every` steps: perplexity of the validation targets given their audio, and two answers printed."
+    def after_step(self, run: DistillRun):
+        "Validate on the steps `eval_every` divides (when there are validation rows)."
+        every = run.settings.get("eval_every")
+        if every and run.step % every == 0 and run.val_rows:
+            row = run.history[-1]
+            row["val_ppl"] = self.validate(run)
+            print(f"step {run.step}: loss {row['loss']:.3f} (ce {row['ce']:.3f} kd {row['kd']:.3f} feat {row['feat']:.3f}) "
+                  f"val ppl {row['val_ppl']:.2f}")
+
+    def validate(self, run: DistillRun) -> float:
+        "The validation perplexity now (the encoder in eval mode, then back in training mode)."
+        plain, rows = run.plain, run.val_rows
+        plain.eval()
+        with torch.no_grad():
+            prompts = [_prompt_parts(plain.embed_frames(f), r) for f, r in zip(run.val_frames, rows)]
+        ppl, _ = response_perplexity(run.llm, run.tokenizer, run.layout, prompts, [_response_ids(run.tokenizer, r) for r in rows])
+        shown = generate_from_prompts(run.llm, run.tokenizer, run.layout, prompts[:2], run.settings.get("sample_tokens", 24))
+        for row, answer in zip(rows[:2], shown):
+            print(f"  [step {run.step}] Q: {row['transcript']!r}\n     A(audio): {answer!r}\n     A(text):  {row['target'][:120]!r}")
+        plain.train()
+        return ppl
+
+class Checkpointing(DistillCallback):
+    "`last` (weights and training state, for resuming) every `save_every` steps and at the end; `final` at the end."
+    def after_step(self, run: DistillRun):
+        "Save `last` on the steps `save_every` divides."
+        if run.settings.get("save_every") and run.step % run.settings["save_every"] == 0:
+            self.save_last(run)
+
+    def after_fit(self, run: DistillRun):
+        "Save `last`, then `final` (the weights and metadata only)."
+        self.save_last(run)
+        if run.accelerator.is_main_process:
+            save_checkpoint(run.output_dir / "final", run.plain, dict(run.meta, step=run.step))
+
+    def save_last(self, run: DistillRun):
+        "The weights, and what a resumed run continues from: optimizer, schedule, counters, random-number state."
+        if run.accelerator.is_main_process:
+            state = dict(optimizer=run.optimizer.state_dict(), scheduler=run.scheduler.state_dict(), step=run.step,
+                         batches_done=run.batches_done, rng=torch.get_rng_state())
+            save_checkpoint(run.output_dir / "last", run.plain, dict(run.meta, step=run.step), state)
+
+# %% ../nbs/62_distill.ipynb 49
+def _epoch_loader(run: DistillRun):
+    "`run.epoch`'s batches, less those a resumed run has done already."
+    skip = run.batches_done - run.epoch * len(run.loader)
+    loader = run.accelerator.skip_first_batches(run.loader, skip) if skip > 0 else run.loader
+    run.sampler.set_epoch(run.epoch)
+    for prepared in (run.loader, loader):  # Accelerate's loaders pass their own epoch on to the sampler
+        if hasattr(prepared, "set_epoch"):
+            prepared.set_epoch(run.epoch)
+    return loader
+
+def fit_distill(run: DistillRun, # from `setup_distill` (a resumed one starts at its step)
+                callbacks: list = (), # `DistillCallback`s, their hooks called in this order
+               ) -> DistillRun:
+    "Train until `run.total_steps` optimizer steps or a callback's `run.stop`, calling the callbacks' hooks."
+    hook = lambda name: [getattr(callback, name)(run) for callback in callbacks]
+    hook("before_fit")
+    run.epoch = run.batches_done // max(len(run.loader), 1)
+    run.encoder.train()
+    while run.step < run.total_steps and not run.stop:
+        loader = _epoch_loader(run)
+        hook("before_epoch")
+        for indices in loader:
+            run.indices, run.losses = indices, distill_step(run, indices)
+            run.batches_done += 1
+            hook("after_batch")
+            if not run.accelerator.sync_gradients:
+                continue
+            run.step += 1
+            hook("after_step")
+            if run.step >= run.total_steps or run.stop:
+                break
+        run.epoch += 1
+    hook("after_fit")
+    return run
+
 def train_distill(config: dict, # the distill config: llm, backbone, encoder, train sections
                   train_rows: list[dict], # rows with audio, transcript, target
                   validation_rows: list[dict], # rows for periodic validation
@@ -363,166 +691,13 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
                   progress: bool = True, # tqdm bar
                  ) -> dict:
     "Train the speech encoder against the frozen LLM; returns a summary (steps, losses, samples/s, checkpoint)."
-    from accelerate import Accelerator
-    from accelerate.utils import set_seed
-    from tqdm.auto import tqdm
-    from transformers import get_scheduler
-    settings = config.get("train", {})
-    output_dir = Path(output_dir)
-    on_gpu = torch.cuda.is_available()
-    accelerator = Accelerator(mixed_precision=settings.get("mixed_precision", "bf16") if on_gpu else "no",
-                              gradient_accumulation_steps=settings.get("grad_accum", 1), cpu=not on_gpu)
-    set_seed(settings.get("seed", 0))
-    if llm is None:
-        from speechnb.models import load_llm
-        llm, tokenizer = load_llm(config.get("llm", "smollm2-135m-instruct"), device=str(accelerator.device),
-                                  dtype="float32")
-    llm = llm.to(accelerator.device).eval()
-    for p in llm.parameters():
-        p.requires_grad_(False)
-    layout = chat_layout(tokenizer)
-    meta = dict(llm=config.get("llm", "smollm2-135m-instruct"), llm_fingerprint=llm_fingerprint(llm),
-                llm_width=llm.config.hidden_size, backbone=config.get("backbone", "whisper-tiny.en"),
-                encoder=config.get("encoder", {}))
-    encoder = build_encoder(meta, llm, tokenizer)
-    # what a resumed run must share with the checkpoint: settings that change what is learned, and the data
-    # (not the length of the run: extending max_steps or epochs resumes)
-    meta["run_key"] = run_key(meta["backbone"], meta["encoder"], [(r.get("id") or r["audio"], r["target"], r.get("target_complete", True)) for r in train_rows],
-                                   {k: v for k, v in settings.items() if k not in ("max_steps", "epochs", "eval_every", "save_every", "sample_tokens")})
-    last = output_dir / "last"
-    state = None
-    if resume and (last / "training_state.pt").is_file():
-        saved = read_meta(last)
-        if saved["llm_fingerprint"] != meta["llm_fingerprint"]:
-            raise SpeechnbError(f"{last}: checkpoint from a different LLM; delete it or use another output_dir")
-        if saved.get("run_key") != meta["run_key"]:
-            print(f"not resuming {last}: it was trained with other settings or data; training from the start")
-        else:
-            encoder.load_state_dict(torch.load(last / "encoder.pt"), strict=False)
-            state = torch.load(last / "training_state.pt", weights_only=False)
-    # a frozen backbone's frames are computed once (and cached on disk); a backbone that trains runs on each batch's audio
-    frozen = encoder.backbone_frozen
-    train_frames = encoder.cached_inputs(train_rows, meta["backbone"]) if frozen else None
-    train_inputs = (lambda i: train_frames[i]) if frozen else (lambda i: load_audio(train_rows[i]["audio"]))
-    val_frames = encoder.cached_inputs(validation_rows, meta["backbone"])
-    train_targets = [_response_ids(tokenizer, r) for r in train_rows]
-    weights = settings.get("weights", dict(ce=0.5, kd=0.5, feat=1.0))
-    if weights.get("ctc", 0) and encoder.token_ctc is None:
-        raise SpeechnbError("train.weights.ctc > 0 needs encoder.token_ctc: true (the head the CTC loss trains)")
-    transcript_ids = [tokenizer(r["transcript"], add_special_tokens=False).input_ids for r in train_rows] if weights.get("ctc", 0) else []
-    params = [p for p in encoder.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=settings.get("lr", 1e-3), weight_decay=settings.get("weight_decay", 0.01))
-    batch_size = settings.get("batch_size", 8)
-    # batches of similar length waste less on padding; the length is what the audio pass pads: prompt positions + response
-    # (a training backbone's frame counts come from the files' headers: Whisper and HuBERT give 50 frames per second)
-    prompt_lengths = [encoder.prompt_length(f) for f in train_frames] if frozen else [int(soundfile.info(r["audio"]).duration * 50) // 4 for r in train_rows]
-    sampler = LengthBucketSampler([n + len(t) for n, t in zip(prompt_lengths, train_targets)], batch_size,
-                                   settings.get("seed", 0), settings.get("group_batches", 8) if settings.get("group_by_length", True) else 1)
-    loader = torch.utils.data.DataLoader(list(range(len(train_rows))), batch_size=batch_size, sampler=sampler, collate_fn=list)
-    epochs = settings.get("epochs", 1)
-    steps_per_epoch = math.ceil(len(loader) / settings.get("grad_accum", 1))
-    total_steps = settings.get("max_steps") or epochs * steps_per_epoch
-    scheduler = get_scheduler(settings.get("schedule", "cosine"), optimizer, settings.get("warmup_steps", 0), total_steps)
-    encoder, optimizer, loader, scheduler = accelerator.prepare(encoder, optimizer, loader, scheduler)
-    plain = accelerator.unwrap_model(encoder)
-    step, batches_done = 0, 0
-    if state is not None:
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step, batches_done = state["step"], state["batches_done"]
-        torch.set_rng_state(state["rng"])
-    layers = settings.get("feature_layers") or scaled_layers(llm.config.num_hidden_layers)
-    log_path = output_dir / "train_log.csv"
-    output_dir.mkdir(parents=True, exist_ok=True)
-    if not log_path.is_file() or state is None:
-        log_path.write_text("step,epoch,loss,ce,kd,feat,ctc,lr,samples_per_s\n", encoding="utf-8")
+    run = setup_distill(config, train_rows, validation_rows, output_dir, llm, tokenizer, resume)
+    logger, validation = CSVLogger(), Validation()
+    fit_distill(run, [Teacher(run.settings.get("teacher_cache", False)), ProgressBar(progress), logger, validation, Checkpointing()])
+    return dict(steps=run.step, history=run.history, checkpoint=str(run.output_dir / "final"),
+                samples_per_s=logger.samples_per_s(), val_ppl=validation.validate(run) if validation_rows else None)
 
-    def checkpoint(folder):
-        if accelerator.is_main_process:
-            save_checkpoint(folder, plain, dict(meta, step=step), dict(optimizer=optimizer.state_dict(),
-                            scheduler=scheduler.state_dict(), step=step, batches_done=batches_done, rng=torch.get_rng_state()))
-
-    def validate():
-        plain.eval()
-        with torch.no_grad():
-            prompts = [_prompt_parts(plain.embed_frames(f), r) for f, r in zip(val_frames, validation_rows)]
-        ppl, _ = response_perplexity(llm, tokenizer, layout, prompts, [_response_ids(tokenizer, r) for r in validation_rows])
-        shown = generate_from_prompts(llm, tokenizer, layout, prompts[:2], settings.get("sample_tokens", 24))
-        for row, answer in zip(validation_rows[:2], shown):
-            print(f"  [step {step}] Q: {row['transcript']!r}\n     A(audio): {answer!r}\n     A(text):  {row['target'][:120]!r}")
-        plain.train()
-        return ppl
-
-    # The text pass depends only on the sample (frozen LLM, fixed transcript): with `teacher_cache` it runs once per
-    # sample and later epochs reuse it (~0.35 MB per sample for SmolLM2-135M; off for large models and data sets).
-    teachers = {} if settings.get("teacher_cache", False) else None
-    need_hidden = weights.get("feat", 0) > 0
-
-    def teacher_for(indices):
-        known = teachers if teachers is not None else {}
-        missing = [i for i in indices if i not in known]
-        if missing:
-            text = assemble(llm, tokenizer, layout, [_text_parts(train_rows[i]) for i in missing], [train_targets[i] for i in missing])
-            known.update(zip(missing, teacher_outputs(llm, text, layers, need_hidden)))
-        return [known[i] for i in indices]
-
-    history, seen, started = [], 0, time.time()
-    bar = tqdm(total=total_steps, initial=step, disable=not progress or not accelerator.is_main_process, desc="distill")
-    epoch = batches_done // max(len(loader), 1)
-    encoder.train()
-    while step < total_steps:
-        skip = batches_done - epoch * len(loader)
-        epoch_loader = accelerator.skip_first_batches(loader, skip) if skip > 0 else loader
-        sampler.set_epoch(epoch)
-        for prepared in (loader, epoch_loader):  # Accelerate's loaders pass their own epoch on to the sampler
-            if hasattr(prepared, "set_epoch"):
-                prepared.set_epoch(epoch)
-        for indices in epoch_loader:
-            with accelerator.accumulate(encoder), accelerator.autocast():
-                embeds = encoder([train_inputs(i) for i in indices])
-                audio = assemble(llm, tokenizer, layout, [_prompt_parts(e, train_rows[i]) for e, i in zip(embeds, indices)],
-                                 [train_targets[i] for i in indices])
-                losses = distill_losses(llm, audio, None, weights, layers, settings.get("normalize_features", True),
-                                        teacher=teacher_for(indices))
-                losses["ctc"] = torch.zeros_like(losses["ce"])
-                if weights.get("ctc", 0):  # auxiliary: audio embeddings should read as the transcript's own tokens
-                    losses["ctc"] = token_ctc_loss(plain, embeds, [transcript_ids[i] for i in indices], llm.get_input_embeddings().weight)
-                    losses["loss"] = losses["loss"] + weights["ctc"] * losses["ctc"].mean()
-                accelerator.backward(losses["loss"])
-                if accelerator.sync_gradients:
-                    accelerator.clip_grad_norm_(params, settings.get("max_grad_norm", 1.0))
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad()
-            batches_done += 1
-            seen += len(indices)
-            if not accelerator.sync_gradients:
-                continue
-            step += 1
-            bar.update(1)
-            row = dict(step=step, epoch=epoch, **{k: round(losses[k].mean().item(), 5) for k in ("loss", "ce", "kd", "feat", "ctc")},
-                       lr=scheduler.get_last_lr()[0], samples_per_s=round(seen / (time.time() - started), 3))
-            history.append(row)
-            if accelerator.is_main_process:
-                with open(log_path, "a", encoding="utf-8") as handle:
-                    handle.write(",".join(str(row[k]) for k in ("step", "epoch", "loss", "ce", "kd", "feat", "ctc", "lr", "samples_per_s")) + "\n")
-            if settings.get("eval_every") and step % settings["eval_every"] == 0 and validation_rows:
-                row["val_ppl"] = validate()
-                print(f"step {step}: loss {row['loss']:.3f} (ce {row['ce']:.3f} kd {row['kd']:.3f} feat {row['feat']:.3f}) val ppl {row['val_ppl']:.2f}")
-            if settings.get("save_every") and step % settings["save_every"] == 0:
-                checkpoint(last)
-            if step >= total_steps:
-                break
-        epoch += 1
-    bar.close()
-    checkpoint(last)
-    final = output_dir / "final"
-    if accelerator.is_main_process:
-        save_checkpoint(final, plain, dict(meta, step=step))
-    return dict(steps=step, history=history, checkpoint=str(final), samples_per_s=seen / max(time.time() - started, 1e-9),
-                val_ppl=validate() if validation_rows else None)
-
-# %% ../nbs/62_distill.ipynb 46
+# %% ../nbs/62_distill.ipynb 62
 def rouge_l(candidates: list[str], references: list[str]) -> list[float]:
     "ROUGE-L F1 of each candidate against its reference (rouge-score, stemmed)."
     from rouge_score import rouge_scorer
@@ -572,7 +747,7 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
             t.update(asr=h, cascade_answer=a)
     return {k: round(v, 4) for k, v in result.items()}, table
 
-# %% ../nbs/62_distill.ipynb 49
+# %% ../nbs/62_distill.ipynb 65
 JUDGED_KINDS = ("text", "audio", "cascade", "none")  # prompt kinds whose answers the judge rates
 ON_TOPIC = 4.0  # judge relevance (1-5) from which an answer counts as on topic
 
@@ -621,7 +796,7 @@ def on_topic_rates(rows: list[dict], # `judge_answers` rows
             out[f"on_topic_{kind}_ci"] = [round(rates["win_low"], 4), round(rates["win_high"], 4)]
     return out
 
-# %% ../nbs/62_distill.ipynb 53
+# %% ../nbs/62_distill.ipynb 69
 ABOUT_PROMPT = "What is this about?"  # asked before recordings that are not questions (read passages, commands)
 
 def answered_rows(rows: list[dict], # rows with `transcript` (and `audio`)
@@ -636,7 +811,7 @@ def answered_rows(rows: list[dict], # rows with `transcript` (and `audio`)
     return [dict(r, **(dict(text_before=text_before) if text_before else {}), target=targets[p]["response"],
                  target_complete=targets[p]["complete"]) for r, p in zip(rows, prompts)]
 
-# %% ../nbs/62_distill.ipynb 56
+# %% ../nbs/62_distill.ipynb 72
 def check_prompt_audio(path: str | Path, # WAV (or other) file
                        max_seconds: float = 60.0, # longest accepted prompt
                       ) -> np.ndarray:
@@ -662,7 +837,7 @@ def ask(encoder: SpeechEncoder | None, llm, tokenizer, # trained encoder (None f
         embeds = encoder.embed_audio(audio)
     return generate_from_prompts(llm, tokenizer, layout, [[text_before, embeds, text_after]], max_new_tokens)[0]
 
-# %% ../nbs/62_distill.ipynb 58
+# %% ../nbs/62_distill.ipynb 74
 SUMMARY_PROMPT = "Summarize the following in 3 sentences or less:"
 
 def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained encoder and frozen LLM
@@ -697,7 +872,7 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 60
+# %% ../nbs/62_distill.ipynb 76
 def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
                       ) -> Path:
     "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."
