@@ -21,7 +21,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-# what each row changes in the default profile's distill config
+# what each row changes in the default profile's distill config (a row is a connector and its training settings)
 CONNECTOR_SETTINGS = {
     "pool": dict(
         backbone="whisper-tiny.en",
@@ -29,6 +29,8 @@ CONNECTOR_SETTINGS = {
         train=dict(lr=0.002, weights=dict(ce=0.5, kd=0.5, feat=1.0, ctc=0.2)),
     ),
     "bridge": dict(backbone="whisper-base", encoder=dict(connector="bridge")),
+    # the bridge with a third of the learning rate: does staying nearer the cascade keep the answers nearer the text's?
+    "bridge-lr3e-4": dict(backbone="whisper-base", encoder=dict(connector="bridge"), train=dict(lr=0.0003)),
 }
 
 
@@ -67,7 +69,8 @@ def evaluate(encoder, llm, tokenizer, rows: dict, meta: dict, ev: dict, judge_qu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connectors", nargs="+", default=list(CONNECTOR_SETTINGS), choices=list(CONNECTOR_SETTINGS))
-    parser.add_argument("--out", default="data/distill_connectors.csv", help="the comparison table (CSV)")
+    out_help = "the table (CSV; a row measured again replaces its old one)"
+    parser.add_argument("--out", default="data/distill_connectors.csv", help=out_help)
     parser.add_argument("--work", default="data/runs/connectors", help="checkpoints of the trained connectors")
     parser.add_argument("--checkpoint", nargs="*", default=[], help="NAME=DIR: evaluate this checkpoint, do not train")
     parser.add_argument("--train-seconds", nargs="*", default=[], help="NAME=S: a given checkpoint's training time")
@@ -88,7 +91,8 @@ def main() -> None:
     real = real_speech_rows()  # not questions: asked "What is this about?", as in the distill experiment
     rows["real"] = answered_rows(real, llm, tokenizer, config["data"].get("max_new_tokens", 48), ABOUT_PROMPT)
     rows["voice"] = distill_voices(config["data"])[1][0]
-    table = []
+    table = pd.read_csv(args.out).to_dict("records") if Path(args.out).is_file() else []
+    table = [r for r in table if r.get("row", r.get("connector")) not in args.connectors]
     for name in args.connectors:
         settings = connector_config(config, name)
         started = time.time()
@@ -103,8 +107,9 @@ def main() -> None:
         judged = args.judge_questions or ev.get("judge_questions", 12)
         metrics = evaluate(encoder, llm, tokenizer, rows, meta, ev, judged)
         table.append(
-            dict(connector=name, backbone=meta["backbone"], trainable_params_m=round(params / 1e6, 2),
-                 steps=meta.get("step"), train_min=round(train_s / 60, 1), n_train=len(rows["train"]), **metrics)
+            dict(row=name, connector=meta["encoder"].get("connector", "pool"), backbone=meta["backbone"],
+                 trainable_params_m=round(params / 1e6, 2), steps=meta.get("step"), train_min=round(train_s / 60, 1),
+                 n_train=len(rows["train"]), **metrics)
         )  # fmt: skip
         print(table[-1], flush=True)
         pd.DataFrame(table).to_csv(args.out, index=False)  # after each row: a stopped run keeps its rows

@@ -872,7 +872,7 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 76
+# %% ../nbs/62_distill.ipynb 80
 def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
                       ) -> Path:
     "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."
