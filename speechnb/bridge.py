@@ -12,19 +12,14 @@ import torch
 from fastcore.basics import patch
 from torch import nn
 
-from .audio import SAMPLE_RATE, load_audio
-from .core import cache_dir, content_hash
-from .whisper import DEFAULT_ASR, heard_speech
+from .audio import load_audio
+from .core import atomic_write, cache_dir, content_hash
+from .whisper import DEFAULT_ASR, heard_speech, whisper_windows
 
 # %% auto 0
-__all__ = ['WINDOW', 'cached_heard', 'BridgeConnector']
+__all__ = ['cached_heard', 'BridgeConnector']
 
 # %% ../nbs/60a_bridge.ipynb 6
-WINDOW = 30 * SAMPLE_RATE  # samples per Whisper window
-
-def _windows(audio: np.ndarray) -> list[np.ndarray]:
-    return [audio[start:start + WINDOW] for start in range(0, max(len(audio), 1), WINDOW)]
-
 def _read_heard(path: Path) -> tuple[torch.Tensor, str] | None:
     try:
         stored = torch.load(path)
@@ -39,16 +34,20 @@ def cached_heard(clips: list[np.ndarray], # 16 kHz mono float32 samples, any len
                 ) -> list[list[tuple[torch.Tensor, str]]]:
     "Per clip, per 30-s window: Whisper's frames (float16) and greedy transcript, read from or written to the cache."
     folder = Path(folder) if folder else cache_dir("distill/heard")
-    windows = [_windows(np.asarray(clip, dtype=np.float32)) for clip in clips]
-    paths = [[folder / f"{content_hash(asr, w.tobytes())}.pt" for w in clip] for clip in windows]
-    found = {p: _read_heard(p) for clip in paths for p in clip if p.is_file()}
-    missing = list({p: w for clip_p, clip_w in zip(paths, windows) for p, w in zip(clip_p, clip_w) if found.get(p) is None}.items())
+    windows = {}  # cache path -> samples, each distinct window once
+    paths = []
+    for clip in clips:
+        pieces = whisper_windows(np.asarray(clip, dtype=np.float32))
+        paths.append([folder / f"{content_hash(asr, w.tobytes())}.pt" for w in pieces])
+        windows.update(zip(paths[-1], pieces))
+    found = {p: _read_heard(p) for p in windows if p.is_file()}
+    missing = [p for p in windows if found.get(p) is None]
     for start in range(0, len(missing), batch_size):
         chunk = missing[start:start + batch_size]
-        for (path, _), (frames, text) in zip(chunk, heard_speech([w for _, w in chunk], asr)):
+        for path, (frames, text) in zip(chunk, heard_speech([windows[p] for p in chunk], asr)):
             found[path] = (torch.from_numpy(frames).half(), text)
-            torch.save(dict(frames=found[path][0], text=text), path.with_suffix(".tmp"))
-            path.with_suffix(".tmp").replace(path)
+            with atomic_write(path, "wb") as handle:
+                torch.save(dict(frames=found[path][0], text=text), handle)
     return [[found[p] for p in clip] for clip in paths]
 
 # %% ../nbs/60a_bridge.ipynb 10

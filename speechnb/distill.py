@@ -1031,14 +1031,12 @@ def _cli_distill_eval(args) -> int:
 
 def _eval_rows(args, questions: list[dict] | None, llm, tokenizer) -> list[dict]:
     "Evaluation rows with audio and the LLM's text answer (`target`): spoken questions, a folder's WAVs or a config's test set."
-    from speechnb.distill_data import greedy_targets, spoken
+    from speechnb.distill_data import spoken
     if questions is None:
         config = load_config_file(args.config)
         return prepare_rows(config, llm, tokenizer, config.get("run_dir"))["test"]
-    targets = greedy_targets(llm, tokenizer, [q["transcript"] for q in questions], args.max_new_tokens)
-    return [dict(q, audio=q.get("audio") or str(spoken(q["transcript"], q["voice"], 160)),
-                 target=targets[q["transcript"]]["response"], target_complete=targets[q["transcript"]]["complete"])
-            for q in questions]
+    return [dict(q, audio=q.get("audio") or str(spoken(q["transcript"], q["voice"], 160)))
+            for q in answered_rows(questions, llm, tokenizer, args.max_new_tokens)]
 
 def cli_ask(argv: list[str]) -> int:
     "speechnb ask: answer a spoken (and/or typed) prompt with the frozen LLM through the trained encoder."

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .audio import SAMPLE_RATE, load_audio
-from .core import SpeechnbError, cache_dir, content_hash
+from .core import SpeechnbError, atomic_write, cache_dir, content_hash
 
 # %% auto 0
 __all__ = ['log', 'TEST_BACKBONE', 'WHISPER_WINDOW', 'DOWNSAMPLERS', 'load_backbone', 'whisper_mel', 'whisper_frames',
@@ -266,7 +266,6 @@ def cached_frames(encoder: SpeechEncoder, # a SpeechEncoder with a frozen backbo
         except Exception:  # a damaged cache entry is recomputed
             path.unlink(missing_ok=True)
     frames = encoder.frames(audio).detach().cpu()
-    tmp = path.with_suffix(".tmp")
-    torch.save(frames, tmp)
-    tmp.replace(path)
+    with atomic_write(path, "wb") as handle:
+        torch.save(frames, handle)
     return frames

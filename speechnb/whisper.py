@@ -28,7 +28,7 @@ __all__ = ['log', 'EMBEDDED_SPEECH_MODELS', 'DEFAULT_SPEECH_ENCODER', 'DEFAULT_A
            'whisper_state_dict', 'whisper_config', 'whisper_processor_from_ctranslate2', 'convert_embedded_whisper',
            'resolve_speech_model_path', 'load_whisper', 'heard_speech', 'transcribe_batch', 'transcribe',
            'word_error_rate', 'load_speech_encoder', 'encoder_frame_rate', 'whisper_encoder_forward', 'encoded_lengths',
-           'encode_audio', 'transcribe_files', 'cli_transcribe']
+           'encode_audio', 'whisper_windows', 'transcribe_files', 'cli_transcribe']
 
 # %% ../nbs/02_whisper.ipynb 6
 log = logging.getLogger("speechnb.whisper")
@@ -589,7 +589,9 @@ _TRANSCRIBE_EXAMPLE = """examples:
   speechnb transcribe question.wav                      # Whisper base, printed as file<TAB>transcript
   speechnb transcribe data/wavs/*.wav --output asr.jsonl --asr whisper-tiny.en"""
 
-def _windows(audio: np.ndarray, seconds: float = 30.0) -> list[np.ndarray]:
+def whisper_windows(audio: np.ndarray, # 16 kHz samples, any length
+                    seconds: float = 30.0, # piece length
+                   ) -> list[np.ndarray]:
     "Consecutive pieces of at most `seconds` (Whisper hears one 30-s window at a time)."
     step = int(seconds * SAMPLE_RATE)
     return [audio[i:i + step] for i in range(0, max(len(audio), 1), step)]
@@ -601,7 +603,7 @@ def transcribe_files(paths: list[str], # audio files
     from speechnb.audio import load_audio
     clips = [load_audio(path) for path in paths]
     check_embedded_speech_model(asr)
-    pieces = [_windows(clip) for clip in clips]
+    pieces = [whisper_windows(clip) for clip in clips]
     heard = iter(transcribe_batch([p for clip in pieces for p in clip], asr=asr))
     return [dict(file=str(path), transcript=" ".join(next(heard).strip() for _ in clip).strip(),
                  seconds=round(len(audio) / SAMPLE_RATE, 2)) for path, clip, audio in zip(paths, pieces, clips)]
