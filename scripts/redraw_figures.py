@@ -27,14 +27,15 @@ from speechnb.figures import (  # noqa: E402
     plot_judged_win_matrix,
     plot_perplexity,
 )
+from speechnb.dpo_config import DPOStepConfig  # noqa: E402
 from speechnb.reporting import git_commit, load_config  # noqa: E402
 
 
 def figures(tables: Path) -> dict:
     "Figure name -> (source table, function drawing it from that table), for the tables that exist."
     analyze = load_config("default", "analyze").get("compare", {})
-    dpo = load_config("default", "dpo")
-    n_boot = dpo.get("judge", {}).get("n_boot", 1000)
+    dpo = load_config("default", "dpo", config=DPOStepConfig)
+    n_boot = dpo.judge.n_boot
     elo_caption = lambda n: "Error bars: " + interval_note(n, refit=True)  # noqa: E731
     found = {
         "distill_perplexity": (
@@ -55,9 +56,7 @@ def figures(tables: Path) -> dict:
         ),
         "dpo_elo": (
             "dpo_elo.csv",
-            lambda t: add_caption(
-                plot_elo(t, score="reward"), elo_caption(min(200, dpo.get("grid", {}).get("n_boot", 1000)))
-            ),
+            lambda t: add_caption(plot_elo(t, score="reward"), elo_caption(min(200, dpo.grid.n_boot))),
         ),
     }
     for score in analyze.get("figure_scores", []):

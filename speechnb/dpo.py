@@ -11,62 +11,22 @@ import logging
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
-from .config import (add_config_arguments, add_number_argument, apply_arguments, bounded, from_mapping, to_dict,
-                             yaml_key_lines)
-from .core import (SpeechnbError, check_input_file, check_output_dir, project_root, read_jsonl,
-                           read_yaml)
+from .config import add_config_arguments, add_number_argument, apply_arguments, to_dict
+from .core import SpeechnbError, check_input_file, check_output_dir, project_root, read_jsonl
+from .dpo_config import DPOTrainConfig, read_dpo_config
 from .models import DEFAULT_LLM, default_device, load_llm
+from .prompting import require_chat_template
 from .training import run_key, save_model_folder
 
 # %% auto 0
-__all__ = ['log', 'DPO_DEFAULTS', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'DPOTrainConfig', 'dpo_settings', 'most_repeated_trigram',
-           'dpo_pairs', 'strategy_messages', 'render_pairs', 'trainable_policy', 'save_policy', 'training_key',
-           'train_dpo', 'content_words', 'collapse_flags', 'collapse_report', 'cli_dpo']
+__all__ = ['log', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'most_repeated_trigram', 'dpo_pairs', 'strategy_messages', 'render_pairs',
+           'trainable_policy', 'save_policy', 'training_key', 'train_dpo', 'content_words', 'collapse_flags',
+           'collapse_report', 'cli_dpo']
 
 # %% ../nbs/50_dpo.ipynb 6
 log = logging.getLogger("speechnb.dpo")
-
-@dataclass
-class DPOTrainConfig:
-    "How the policy trains with DPO: the `train:` section of dpo.yaml and the flags of `speechnb dpo train`."
-    model: str = DEFAULT_LLM # policy: embedded name, local folder or hub id
-    strategy: str = "base" # prompting strategy whose system prompt the pairs are rendered under
-    beta: float = bounded(0.1, gt=0) # DPO temperature (the Speechworthy setting)
-    loss_type: str = "sigmoid" # TRL loss: "sigmoid" is the original DPO loss
-    sft_weight: float = bounded(0.0, ge=0) # weight of an added NLL loss on the chosen answer (RPO's lever against drifting off the answer); 0 = plain DPO
-    ld_alpha: float | None = bounded(None, ge=0, le=1) # LD-DPO: weight of the tokens beyond the shorter answer's length (null = plain DPO; <1 weakens the length signal)
-    lora_r: int = bounded(16, ge=0) # LoRA rank; 0 trains every weight (full fine-tuning)
-    lora_alpha: int = bounded(32, ge=1) # LoRA scale
-    lora_dropout: float = bounded(0.0, ge=0, lt=1) # LoRA dropout
-    lora_targets: str | list[str] = "all-linear" # modules that get adapters
-    max_length: int = bounded(256, ge=1) # tokens of prompt + answer kept (longer pairs are cut at the end)
-    max_pairs: int | None = bounded(None, ge=1) # use at most this many training pairs (null: all)
-    drop_repetitive_chosen: bool = False # skip pairs whose preferred answer loops (a word trigram 3+ times): DPO amplifies loops
-    epochs: float = bounded(1.0, gt=0) # passes over the pairs (ignored when max_steps > 0)
-    max_steps: int = bounded(-1, ge=-1) # optimizer steps (-1: from epochs)
-    batch_size: int = bounded(2, ge=1) # pairs per device per step
-    grad_accum: int = bounded(1, ge=1) # gradient accumulation steps
-    learning_rate: float = bounded(5e-5, gt=0) # AdamW learning rate
-    lr_scheduler: str = "cosine" # learning-rate schedule
-    warmup_ratio: float = bounded(0.05, ge=0, lt=1) # fraction of steps to warm up
-    gradient_checkpointing: bool = False # trade compute for memory (large models)
-    save_steps: int = bounded(25, ge=1) # checkpoint every N steps (resumable)
-    save_total_limit: int = bounded(2, ge=1) # checkpoints kept
-    logging_steps: int = bounded(5, ge=1) # log every N steps
-    seed: int = bounded(0, ge=0) # random seed
-
-DPO_DEFAULTS = to_dict(DPOTrainConfig())  # the settings as a plain dict, as `train_dpo` and the run key use them
-
-def dpo_settings(config: dict | None = None, # overrides of `DPO_DEFAULTS`, e.g. the `train:` section of dpo.yaml
-                 where: str = "dpo config", # name for error messages
-                 lines: dict | None = None, # key path -> line, from `yaml_key_lines` (for errors)
-                 prefix: tuple = (), # key path of `config` in its file, e.g. ("train",)
-                ) -> dict:
-    "`DPO_DEFAULTS` updated with `config`, checked by `speechnb.config` (unknown key, type, NaN, range: one line with file, line and key)."
-    return to_dict(from_mapping(DPOTrainConfig, config, where, lines, prefix))
 
 # %% ../nbs/50_dpo.ipynb 9
 def most_repeated_trigram(text: str, # any text
@@ -148,83 +108,96 @@ def save_policy(model, # trained policy (a peft model is merged first)
     tokenizer.padding_side = "left"  # the folder is loaded for generation
     return save_model_folder(output_dir, model, tokenizer, metadata or {}, METADATA_FILE)
 
-def training_key(settings: dict, # from `dpo_settings`
+def training_key(settings: DPOTrainConfig, # the run's settings
                  pairs: list[dict], # the training pairs
                 ) -> str:
     "Content hash identifying a DPO run: its settings and its pairs (prompt, chosen, rejected)."
-    return run_key(settings, [(p["prompt"], p["chosen"], p["rejected"]) for p in pairs])
+    return run_key(to_dict(settings), [(p["prompt"], p["chosen"], p["rejected"]) for p in pairs])
 
 # %% ../nbs/50_dpo.ipynb 20
-def _losses(settings: dict) -> dict:
+def _losses(settings: DPOTrainConfig) -> dict:
     "TRL's loss list: the preference loss, plus the NLL ('sft') term on the chosen answer when `sft_weight` > 0."
-    if not settings["sft_weight"]:
-        return dict(loss_type=[settings["loss_type"]])
-    return dict(loss_type=[settings["loss_type"], "sft"], loss_weights=[1.0, float(settings["sft_weight"])])
+    if not settings.sft_weight:
+        return dict(loss_type=[settings.loss_type])
+    return dict(loss_type=[settings.loss_type, "sft"], loss_weights=[1.0, float(settings.sft_weight)])
 
-def _dpo_config(settings: dict, checkpoint_dir: Path, device: str, progress: bool):
+def _dpo_config(settings: DPOTrainConfig, checkpoint_dir: Path, device: str, progress: bool):
+    "TRL's `DPOConfig` from ours: the same names where TRL has them, plus what the CPU or GPU needs."
     from trl import DPOConfig
     on_gpu = device.startswith("cuda")
     return DPOConfig(
-        output_dir=str(checkpoint_dir), beta=settings["beta"], **_losses(settings), ld_alpha=settings["ld_alpha"],
-        max_length=settings["max_length"], truncation_mode="keep_start",
-        per_device_train_batch_size=settings["batch_size"], gradient_accumulation_steps=settings["grad_accum"],
-        num_train_epochs=settings["epochs"], max_steps=settings["max_steps"] or -1,
-        learning_rate=settings["learning_rate"], lr_scheduler_type=settings["lr_scheduler"],
-        warmup_steps=settings["warmup_ratio"], gradient_checkpointing=settings["gradient_checkpointing"],
-        save_strategy="steps", save_steps=settings["save_steps"], save_total_limit=settings["save_total_limit"],
-        logging_steps=settings["logging_steps"], seed=settings["seed"], data_seed=settings["seed"],
+        output_dir=str(checkpoint_dir), beta=settings.beta, **_losses(settings), ld_alpha=settings.ld_alpha,
+        max_length=settings.max_length, truncation_mode="keep_start",
+        per_device_train_batch_size=settings.batch_size, gradient_accumulation_steps=settings.grad_accum,
+        num_train_epochs=settings.epochs, max_steps=settings.max_steps or -1,
+        learning_rate=settings.learning_rate, lr_scheduler_type=settings.lr_scheduler,
+        warmup_steps=settings.warmup_ratio, gradient_checkpointing=settings.gradient_checkpointing,
+        save_strategy="steps", save_steps=settings.save_steps, save_total_limit=settings.save_total_limit,
+        logging_steps=settings.logging_steps, seed=settings.seed, data_seed=settings.seed,
         bf16=on_gpu, use_cpu=not on_gpu, report_to=[], disable_tqdm=not progress,
         dataloader_num_workers=0, remove_unused_columns=False)
 
+def _lora(settings: DPOTrainConfig):
+    "peft's `LoraConfig` for the policy, or None when `lora_r` is 0 (every weight trains)."
+    from peft import LoraConfig
+    if settings.lora_r == 0:
+        return None
+    return LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
+                      target_modules=settings.lora_targets, task_type="CAUSAL_LM")
+
+def _training_pairs(pairs: list[dict] | str | Path, settings: DPOTrainConfig) -> tuple[list[dict], Counter]:
+    "The usable training pairs, or a one-line error saying why there are none."
+    train, dropped = dpo_pairs(pairs, max_pairs=settings.max_pairs, drop_repetitive_chosen=settings.drop_repetitive_chosen)
+    if not train:
+        raise SpeechnbError(f"{pairs if isinstance(pairs, (str, Path)) else 'pairs'}: no usable training pairs "
+                            f"(dropped: {dict(dropped) or 'none'})")
+    return train, dropped
+
+def _summary(trainer, result, settings: DPOTrainConfig, key: str, train: list, dropped: Counter, last, seconds: float) -> dict:
+    "What a DPO run reports and saves beside the policy: settings, pairs, steps, losses, timings, the trainer's log."
+    history = [h for h in trainer.state.log_history if "loss" in h]
+    steps_run = trainer.state.global_step - (int(Path(last).name.split("-")[-1]) if last else 0)
+    return dict(key=key, settings=to_dict(settings), pairs=len(train), dropped=dict(dropped), steps=trainer.state.global_step,
+                resumed_from=last, train_seconds=round(seconds, 1),
+                seconds_per_step=round(result.metrics["train_runtime"] / max(1, steps_run), 2),
+                first_loss=history[0]["loss"] if history else None, last_loss=history[-1]["loss"] if history else None,
+                reward_accuracy=history[-1].get("rewards/accuracies") if history else None,
+                reward_margin=history[-1].get("rewards/margins") if history else None, log_history=trainer.state.log_history)
+
 def train_dpo(pairs: list[dict] | str | Path, # shared-schema pairs or a JSONL file (ties and non-train splits are dropped)
               output_dir: str | Path, # where the merged policy is saved
-              config: dict | None = None, # overrides of `DPO_DEFAULTS`
+              config: DPOTrainConfig | None = None, # the settings (None: the defaults)
               resume: bool = True, # continue from the last checkpoint of the same run
               device: str | None = None, # "cpu", "cuda", ... (default: cuda if available)
               callbacks: list | None = None, # extra transformers TrainerCallbacks
               progress: bool = True, # show the Trainer's progress bar
              ) -> dict:
     "Train the policy with DPO on `pairs` and save it merged to `output_dir`; returns a summary (model_dir, steps, losses, timings)."
-    from peft import LoraConfig
     from transformers.trainer_utils import get_last_checkpoint
     from trl import DPOTrainer
-    settings = dpo_settings(config)
-    train, dropped = dpo_pairs(pairs, max_pairs=settings["max_pairs"], drop_repetitive_chosen=settings["drop_repetitive_chosen"])
-    if len(train) < 1:
-        raise SpeechnbError(f"{pairs if isinstance(pairs, (str, Path)) else 'pairs'}: no usable training pairs "
-                            f"(dropped: {dict(dropped) or 'none'})")
-    output_dir = Path(output_dir)
-    key = training_key(settings, train)
+    settings = config or DPOTrainConfig()
+    train, dropped = _training_pairs(pairs, settings)
+    output_dir, key = Path(output_dir), training_key(settings, train)
     meta_path = output_dir / METADATA_FILE
     if meta_path.is_file() and json.loads(meta_path.read_text()).get("key") == key:
         log.info("%s: policy already trained with these settings and pairs (key %s)", output_dir, key)
         return json.loads(meta_path.read_text()) | dict(model_dir=str(output_dir), cached=True)
+    require_chat_template(settings.model, "DPO policy")  # before the weights load: a policy is trained in the format it is asked in
     device = device or default_device()
     checkpoint_dir = output_dir.with_name(f"{output_dir.name}-checkpoints") / key
     last = get_last_checkpoint(str(checkpoint_dir)) if resume and checkpoint_dir.is_dir() else None
     started = time.time()
-    model, tokenizer = trainable_policy(settings["model"], device)
-    dataset = render_pairs(train, tokenizer, settings["strategy"])
-    peft_config = None
-    if settings["lora_r"] > 0:
-        peft_config = LoraConfig(r=settings["lora_r"], lora_alpha=settings["lora_alpha"], lora_dropout=settings["lora_dropout"],
-                                 target_modules=settings["lora_targets"], task_type="CAUSAL_LM")
-    trainer = DPOTrainer(model=model, args=_dpo_config(settings, checkpoint_dir, device, progress), train_dataset=dataset,
-                         processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+    model, tokenizer = trainable_policy(settings.model, device)
+    trainer = DPOTrainer(model=model, args=_dpo_config(settings, checkpoint_dir, device, progress),
+                         train_dataset=render_pairs(train, tokenizer, settings.strategy), processing_class=tokenizer,
+                         peft_config=_lora(settings), callbacks=callbacks)
     if last:
         log.info("resuming DPO from %s", last)
     result = trainer.train(resume_from_checkpoint=last)
-    seconds = time.time() - started
-    history = [h for h in trainer.state.log_history if "loss" in h]
-    summary = dict(key=key, settings=settings, pairs=len(train), dropped=dict(dropped), steps=trainer.state.global_step,
-                   resumed_from=last, train_seconds=round(seconds, 1), seconds_per_step=round(result.metrics["train_runtime"] /
-                   max(1, trainer.state.global_step - (int(Path(last).name.split("-")[-1]) if last else 0)), 2),
-                   first_loss=history[0]["loss"] if history else None, last_loss=history[-1]["loss"] if history else None,
-                   reward_accuracy=history[-1].get("rewards/accuracies") if history else None,
-                   reward_margin=history[-1].get("rewards/margins") if history else None, log_history=trainer.state.log_history)
+    summary = _summary(trainer, result, settings, key, train, dropped, last, time.time() - started)
     if trainer.accelerator.is_main_process:
         save_policy(trainer.model, tokenizer, output_dir, summary)
-    log.info("DPO: %d steps on %d pairs in %.0f s -> %s", summary["steps"], len(train), seconds, output_dir)
+    log.info("DPO: %d steps on %d pairs in %.0f s -> %s", summary["steps"], len(train), summary["train_seconds"], output_dir)
     return summary | dict(model_dir=str(output_dir), cached=False)
 
 # %% ../nbs/50_dpo.ipynb 32
@@ -275,16 +248,12 @@ def collapse_report(rows: list[dict], # response rows with `prompt`, `response` 
     return table.reset_index()
 
 # %% ../nbs/50_dpo.ipynb 36
-def _profile_settings(profile: str | None, config_file: str | None) -> dict:
-    "The `train:` section of a dpo.yaml (the profile's or `config_file`), its keys checked with the file and line named."
+def _file_settings(profile: str | None, config_file: str | None) -> DPOTrainConfig:
+    "The `train` section of a dpo.yaml (`config_file`, else the profile's), the whole file checked; the defaults without either."
     if not (config_file or profile):
-        return {}
+        return DPOTrainConfig()
     path = check_input_file(config_file, "config file") if config_file else project_root() / "configs" / profile / "dpo.yaml"
-    data = read_yaml(path)
-    if not isinstance(data, dict) or not isinstance(data.get("train"), dict):
-        raise SpeechnbError(f"{path}: no 'train' mapping of DPO settings (is this a dpo.yaml?)")
-    dpo_settings(data["train"], str(path), yaml_key_lines(path.read_text(encoding="utf-8")), ("train",))
-    return data["train"]
+    return read_dpo_config(path).train
 
 _DPO_EXAMPLE = """examples:
   speechnb dpo train --pairs data/runs/default/pairs.jsonl --output data/runs/my-policy --max-steps 20
@@ -314,8 +283,7 @@ def cli_dpo(argv: list[str], # command-line words after `speechnb dpo`
             raise SpeechnbError(f"{args.responses}: no responses to check")
         print(collapse_report(rows, min_words=args.min_words).to_string(index=False, float_format="%.3f"))
         return 0
-    where = args.config or (f"configs/{args.profile}/dpo.yaml" if args.profile else "dpo settings")
-    settings = to_dict(apply_arguments(from_mapping(DPOTrainConfig, _profile_settings(args.profile, args.config), where), args))
+    settings = apply_arguments(_file_settings(args.profile, args.config), args)
     check_input_file(args.pairs, "pairs file")
     check_output_dir(args.output, "policy folder")  # every input and the output checked before the policy loads
     summary = train_dpo(args.pairs, args.output, settings, resume=not args.no_resume, device=args.device)

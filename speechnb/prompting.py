@@ -16,7 +16,8 @@ from .core import SpeechnbError, project_root, read_yaml
 
 # %% auto 0
 __all__ = ['log', 'strategies_file', 'Strategy', 'StrategySettings', 'load_strategies', 'get_strategy', 'user_turn',
-           'build_messages', 'fold_system', 'plain_chat_text', 'chat_text', 'fit_prompt', 'clean_response']
+           'build_messages', 'fold_system', 'plain_chat_text', 'chat_text', 'require_chat_template', 'fit_prompt',
+           'clean_response']
 
 # %% ../nbs/20_prompting.ipynb 5
 log = logging.getLogger("speechnb.prompting")
@@ -169,6 +170,21 @@ def chat_text(tokenizer, # a transformers tokenizer
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 # %% ../nbs/20_prompting.ipynb 23
+def require_chat_template(model: str, # embedded name, local folder or hub id
+                          what: str = "policy", # the model's role, for the message
+                         ) -> None:
+    "Refuse (one line) a model whose tokenizer has no chat template; reads the tokenizer only, not the weights."
+    from transformers import AutoTokenizer
+    from speechnb.models import resolve_llm_path
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(resolve_llm_path(model))
+    except (OSError, ValueError) as exc:
+        raise SpeechnbError(f"{what} {model}: its tokenizer could not be read ({str(exc).splitlines()[0][:120]})") from None
+    if not getattr(tokenizer, "chat_template", None):
+        raise SpeechnbError(f"{what} {model}: its tokenizer has no chat template, so prompts cannot be rendered as it will be "
+                            "asked them; use an instruct model (or add a chat_template to its tokenizer_config.json)")
+
+# %% ../nbs/20_prompting.ipynb 26
 def fit_prompt(tokenizer, # a transformers tokenizer
                strategy: Strategy, # the prompting strategy
                instruction: str, # the request
@@ -196,7 +212,7 @@ def fit_prompt(tokenizer, # a transformers tokenizer
     log.info("%s: context truncated from %d to %d tokens to fit the model's context", where, len(context_ids), room)
     return text, True
 
-# %% ../nbs/20_prompting.ipynb 26
+# %% ../nbs/20_prompting.ipynb 29
 _ROLE_PREFIX = re.compile(r"^\s*(?:<\|im_start\|>\s*)?(?:assistant|ai|bot|answer)\s*[:\n]\s*", re.IGNORECASE)
 _TURN_BREAK = re.compile(r"<\|im_start\|>|<\|im_end\|>|<\|endoftext\|>|</s>|<\|eot_id\|>|<\|user\|>|<\|assistant\|>"
                          r"|(?:^|\n)\s*(?:#+\s*)?(?:user|human|system|assistant|question|example(?:\s+dialogue)?(?:\s*\d+)?)\s*:",

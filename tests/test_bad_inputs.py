@@ -77,6 +77,14 @@ MALFORMED = (  # line 3 is cut short
     '{"prompt": "g", \n'
 )
 REWARD_LIKE = {"scorer": DIR, "scorer/speechnb_reward.json": "{}\n", "scorer/config.json": "{}\n"}
+PLAIN_TOKENIZER_MODEL = {  # issue 28: a model folder whose (tiny, real) tokenizer has no chat template
+    "plain": DIR,
+    "plain/config.json": '{"model_type": "llama"}\n',
+    "plain/tokenizer_config.json": '{"tokenizer_class": "PreTrainedTokenizerFast"}\n',
+    "plain/tokenizer.json": '{"version": "1.0", "truncation": null, "padding": null, "added_tokens": [], "normalizer": null, '
+    '"pre_tokenizer": {"type": "Whitespace"}, "post_processor": null, "decoder": null, '
+    '"model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "sky": 1}, "unk_token": "[UNK]"}}\n',
+}
 
 GENERATE = ["generate", "--prompts", "{tmp}/prompts.jsonl"]
 SPEAK = ["speak", "--outdir", "{tmp}/wavs"]
@@ -436,6 +444,13 @@ CASES = [
         [*DPO, "--pairs", "{tmp}/pairs.jsonl", "--output", "{tmp}/policy", "--model", "{tmp}/scorer"],
         {"pairs.jsonl": PAIRS, **REWARD_LIKE},
         ["scorer", "reward model"],
+        ["policy"],
+    ),
+    Case(
+        "dpo-train-policy-without-chat-template",
+        [*DPO, "--pairs", "{tmp}/pairs.jsonl", "--output", "{tmp}/policy", "--model", "{tmp}/plain"],
+        {"pairs.jsonl": PAIRS, **PLAIN_TOKENIZER_MODEL},
+        ["plain", "no chat template"],
         ["policy"],
     ),
     Case(
