@@ -184,7 +184,7 @@ def judged_pairs(responses: list[dict], # rows of responses.jsonl
         raise SpeechnbError(f"{where}: no answers under strategies {', '.join(config.strategies) or '(any)'}")
     return pairs_from_judged(judge_rows(answers, judge_config, judge, where, progress), config)
 
-# %% ../nbs/42_judged_pairs.ipynb 27
+# %% ../nbs/42_judged_pairs.ipynb 28
 HUMAN_EXTRA = ("prompt_id", "chosen_config", "rejected_config", "annotator_count", "agreement")
 
 def read_human_pairs(human: list[dict] | str | Path, # a `speechnb annotate export` JSONL file, or its rows
@@ -214,7 +214,7 @@ def merge_human_pairs(judged: list[dict], # judged pairs (`judged_pairs`)
     check_prompt_splits(merged)
     return merged, +Counter({"judged pair replaced by a human pair": len(judged) - len(kept)})
 
-# %% ../nbs/42_judged_pairs.ipynb 31
+# %% ../nbs/42_judged_pairs.ipynb 32
 _EXAMPLES = """examples:
   speechnb judged-pairs --responses data/runs/default/responses.jsonl --output judged_pairs.jsonl --config configs/default/judged_pairs.yaml
   speechnb judged-pairs --responses responses.jsonl --output pairs.jsonl --strategies base detailed --train-prompts 10
