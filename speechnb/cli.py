@@ -26,6 +26,7 @@ COMMANDS = {
     "compare":   ("speechnb.compare", "cli_compare", "head-to-head win rates and Elo between configurations"),
     "judge":     ("speechnb.judge", "cli_judge", "rate answers or compare pairs with an LLM judge (six aspects, 1-5)"),
     "pairs":     ("speechnb.preferences", "cli_pairs", "build and inspect preference pairs"),
+    "judged-pairs": ("speechnb.judged_pairs", "cli_judged_pairs", "preference pairs labelled by the listening judge"),
     "reward":    ("speechnb.reward", "cli_reward", "train and apply the speech-preference reward model"),
     "dpo":       ("speechnb.dpo", "cli_dpo", "align a policy with DPO on preference pairs"),
     "distill":   ("speechnb.distill", "cli_distill", "train / evaluate an audio encoder for a frozen LLM"),

@@ -12,7 +12,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Literal
 
 from .config import add_config_arguments, apply_arguments, bounded
 from .core import SpeechnbError, check_input_file, check_output_file, content_hash, read_jsonl, write_jsonl
@@ -56,8 +56,11 @@ def make_pair(prompt: str, # the request
 # %% ../nbs/40_preferences.ipynb 8
 def clean_pairs(pairs: Iterable[dict], # records in the shared schema
                 where: str = "pairs", # file name for error messages
+                identical: Literal["refuse", "drop"] = "refuse", # chosen equal to rejected: one-line error, or dropped and counted
                ) -> tuple[list[dict], Counter]:
     "Keep the usable pairs; return them with a Counter of dropped records by reason (malformed records raise)."
+    if identical not in ("refuse", "drop"):
+        raise ValueError(f"identical must be 'refuse' or 'drop', got {identical!r}")
     kept, dropped = [], Counter()
     for number, pair in enumerate(pairs, start=1):
         for name in ("prompt", "chosen", "rejected"):
@@ -70,6 +73,9 @@ def clean_pairs(pairs: Iterable[dict], # records in the shared schema
         if not pair["chosen"].strip() or not pair["rejected"].strip():
             dropped["empty response"] += 1
         elif pair["chosen"].strip() == pair["rejected"].strip():
+            if identical == "refuse":
+                raise SpeechnbError(f"{row_place(where, number)}: chosen and rejected are the same text, not a preference "
+                                    "(remove the pair or fix one answer)")
             dropped["identical chosen and rejected"] += 1
         else:
             kept.append(pair)
@@ -143,11 +149,9 @@ def load_pairs(path: str | Path, # .json (LLaMA-Factory ranking) or .jsonl (spee
               ) -> tuple[list[dict], Counter]:
     "Load preference pairs from any supported file, cleaned; returns `(pairs, dropped_counts)`."
     path = Path(path)
-    if path.suffix == ".json":
-        pairs = load_ranking_json(path, source or "speechpref")
-    else:
-        pairs = load_trl_jsonl(path, source or "trl")
-    return clean_pairs(pairs, str(path))
+    if path.suffix == ".json":  # a ranking that lists one answer twice: its pairs of equal answers are dropped, counted
+        return clean_pairs(load_ranking_json(path, source or "speechpref"), str(path), identical="drop")
+    return clean_pairs(load_trl_jsonl(path, source or "trl"), str(path))  # a chosen equal to its rejected: refused
 
 # %% ../nbs/40_preferences.ipynb 17
 def build_contrast_pairs(responses: list[dict], # rows of responses.jsonl (prompt_id, prompt, config, response, ...)
@@ -189,7 +193,7 @@ def build_contrast_pairs(responses: list[dict], # rows of responses.jsonl (promp
             pairs.append(make_pair(good["prompt"], good["response"], plain["response"], source, split=split, margin=margin,
                                    prompt_id=prompt_id, chosen_config=good.get("config") or good.get("strategy"),
                                    rejected_config=plain.get("config") or plain.get("strategy")))
-    kept, bad = clean_pairs(pairs, "contrast pairs")
+    kept, bad = clean_pairs(pairs, "contrast pairs", identical="drop")  # two strategies may write the same answer
     return kept, dropped + bad
 
 # %% ../nbs/40_preferences.ipynb 20

@@ -1115,6 +1115,71 @@ CASES += [
 ]
 
 
+# --- issue 28: judged preference pairs (speechnb judged-pairs) and pairs whose chosen equals rejected -------------
+JUDGED = ["judged-pairs", "--responses", "{tmp}/responses.jsonl"]
+SAME_PAIR = PAIRS + "\n" + '{"prompt": "Why?", "chosen": "Because.", "rejected": " Because.\\n", "split": "train"}\n'
+CASES += [
+    *_outputs("judged-pairs", JUDGED, {"responses.jsonl": RESPONSES}),
+    *_inputs("judged-pairs-responses", ["judged-pairs"], "--responses", OUT, {}),
+    Case(
+        "judged-pairs-row-without-response-after-a-blank-line",
+        [*JUDGED, *OUT],
+        {"responses.jsonl": RESPONSES + "\n" + '{"prompt_id": "p2", "prompt": "Hi?", "config": "base"}\n'},
+        ["responses.jsonl", "line 4", "response"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "judged-pairs-row-without-strategy",
+        [*JUDGED, *OUT],
+        {"responses.jsonl": RESPONSES + '{"prompt_id": "p2", "prompt": "Hi?", "response": "Hello."}\n'},
+        ["responses.jsonl", "line 3", "strategy"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "judged-pairs-config-negative-margin",
+        [*JUDGED, *OUT, "--config", "{tmp}/jp.yaml"],
+        {"responses.jsonl": RESPONSES, "jp.yaml": "judge:\n  listen: true\npairs:\n  listening_margin: -0.5\n"},
+        ["jp.yaml", "line 4", "listening_margin", "at least 0"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "judged-pairs-margin-flag-negative",
+        [*JUDGED, *OUT, "--listening-margin", "-1"],
+        {"responses.jsonl": RESPONSES},
+        ["--listening-margin", "at least 0"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "judged-pairs-judge-not-listening",
+        [*JUDGED, *OUT, "--config", "{tmp}/jp.yaml"],
+        {"responses.jsonl": RESPONSES, "jp.yaml": "judge:\n  listen: false\npairs:\n  max_pairs_per_prompt: 2\n"},
+        ["listening judge", "listen False"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "judged-pairs-human-chosen-equals-rejected",
+        [*JUDGED, *OUT, "--human", "{tmp}/human.jsonl"],
+        {"responses.jsonl": RESPONSES, "human.jsonl": SAME_PAIR},
+        ["human.jsonl", "line 3", "same text"],
+        ["out.jsonl"],
+    ),
+    Case(
+        "dpo-train-chosen-equals-rejected",
+        [*DPO, "--pairs", "{tmp}/pairs.jsonl", "--output", "{tmp}/policy"],
+        {"pairs.jsonl": SAME_PAIR},
+        ["pairs.jsonl", "line 3", "same text"],
+        ["policy"],
+    ),
+    Case(
+        "reward-train-chosen-equals-rejected",
+        ["reward", "train", "--pairs", "{tmp}/pairs.jsonl", "--output", "{tmp}/rm-out"],
+        {"pairs.jsonl": SAME_PAIR},
+        ["pairs.jsonl", "line 3", "same text"],
+        ["rm-out"],
+    ),
+]
+
+
 def _snapshot(folder: Path) -> dict:
     "Every path under `folder` with its kind and, for files, a hash of the content."
     found = {}
