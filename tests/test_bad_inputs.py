@@ -81,8 +81,8 @@ PLAIN_TOKENIZER_MODEL = {  # issue 28: a model folder whose (tiny, real) tokeniz
     "plain": DIR,
     "plain/config.json": '{"model_type": "llama"}\n',
     "plain/tokenizer_config.json": '{"tokenizer_class": "PreTrainedTokenizerFast"}\n',
-    "plain/tokenizer.json": '{"version": "1.0", "truncation": null, "padding": null, "added_tokens": [], "normalizer": null, '
-    '"pre_tokenizer": {"type": "Whitespace"}, "post_processor": null, "decoder": null, '
+    "plain/tokenizer.json": '{"version": "1.0", "truncation": null, "padding": null, "added_tokens": [], '
+    '"normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null, "decoder": null, '
     '"model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "sky": 1}, "unk_token": "[UNK]"}}\n',
 }
 
