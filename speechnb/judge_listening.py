@@ -13,8 +13,9 @@ from .core import SpeechnbError
 from .judge_rubrics import Rubric, read_rubrics
 
 # %% auto 0
-__all__ = ['LISTEN_QUANTITIES', 'NUMBERING', 'JOINING_HYPHEN', 'read_aloud_marks', 'loop_share', 'listening_quantities',
-           'listening_penalties', 'Listening', 'load_listening', 'listening_judgement', 'listening_shift']
+__all__ = ['LISTEN_QUANTITIES', 'NUMBERING', 'JOINING_HYPHEN', 'read_aloud_marks', 'repeated_sequences', 'loop_share',
+           'listening_quantities', 'listening_penalties', 'Listening', 'load_listening', 'listening_judgement',
+           'listening_shift']
 
 # %% ../nbs/33_judge_listening.ipynb 8
 LISTEN_QUANTITIES = ("seconds", "marks", "loops")
@@ -30,31 +31,41 @@ def read_aloud_marks(text: str, # an answer
     characters = sum(1 for char in spoken if char in NONVOCAL_CHARS or unicodedata.category(char)[0] == "S")
     return characters + len(NUMBERING.findall(text)) + len(MARKDOWN_MARK.findall(text)) + len(URL.findall(text))
 
+def _sequences(text: str, n: int) -> list[tuple]:
+    "The answer's `n`-word sequences (lower case, punctuation dropped)."
+    words = re.findall(r"[\w']+", text.lower())
+    return [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+
+def repeated_sequences(text: str, # an answer
+                       n: int = 4, # words per sequence
+                      ) -> int:
+    "How many of the answer's `n`-word sequences repeat an earlier one (0: no loop): what a listener hears again."
+    seen, repeats = set(), 0
+    for gram in _sequences(text, n):
+        repeats += gram in seen
+        seen.add(gram)
+    return repeats
+
 def loop_share(text: str, # an answer
                n: int = 4, # words per sequence
               ) -> float:
     "Share of the answer's `n`-word sequences that repeat an earlier one (0: no loop)."
-    words = re.findall(r"[\w']+", text.lower())
-    grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
-    seen, repeats = set(), 0
-    for gram in grams:
-        repeats += gram in seen
-        seen.add(gram)
-    return repeats / len(grams) if grams else 0.0
+    grams = len(_sequences(text, n))
+    return repeated_sequences(text, n) / grams if grams else 0.0
 
 def listening_quantities(text: str, # an answer
                          words_per_minute: float = 160, # speaking rate of the time estimate (eSpeak NG's default)
                         ) -> dict:
     "What a listener gets from `text`: speaking `seconds`, read-aloud `marks`, and `loops`."
     return dict(seconds=round(len(text.split()) / words_per_minute * 60, 2), marks=read_aloud_marks(text),
-                loops=round(loop_share(text), 4))
+                loops=round(loop_share(text), 4), repeats=repeated_sequences(text))
 
 def listening_penalties(quantities: dict, # from `listening_quantities`
                         budget_seconds: float, # speaking time that costs nothing
                        ) -> dict:
-    "Penalties from the quantities: doublings of speaking time beyond the budget, log(1 + marks), and the loop share."
+    "Penalties from the quantities: doublings of speaking time beyond the budget, log(1 + marks), log(1 + repeats)."
     return dict(seconds=math.log2(max(quantities["seconds"], budget_seconds) / budget_seconds),
-                marks=math.log1p(quantities["marks"]), loops=quantities["loops"])
+                marks=math.log1p(quantities["marks"]), loops=math.log1p(quantities["repeats"]))
 
 # %% ../nbs/33_judge_listening.ipynb 11
 @dataclass(frozen=True)
