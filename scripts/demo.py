@@ -60,26 +60,33 @@ def heard_words(encoder, samples) -> str:
     return transcribe_batch([samples])[0]
 
 
-def ask_by_voice(question: str, samples, checkpoint: str | None, max_new_tokens: int) -> dict:
+def ask_by_voice(question: str, samples, checkpoint: str | None, max_new_tokens: int, times: dict) -> dict:
     "Part 2: the frozen LLM's answer to the spoken question (through the connector) and to the typed one."
     from speechnb.distill import ask, default_checkpoint, load_checkpoint
 
+    start = time.perf_counter()
     folder = Path(checkpoint) if checkpoint else default_checkpoint()
     encoder, llm, tokenizer, _ = load_checkpoint(folder)
-    heard = heard_words(encoder, samples)
+    times["ask: load LLM + connector"], start = time.perf_counter() - start, time.perf_counter()
+    heard = heard_words(encoder, samples)  # loads Whisper base the first time
     audio_answer = ask(encoder, llm, tokenizer, samples, max_new_tokens=max_new_tokens)
     text_answer = ask(None, llm, tokenizer, None, question, max_new_tokens=max_new_tokens)
+    times["ask: hear + two answers"] = time.perf_counter() - start
     return dict(
         checkpoint=str(folder), question=question, heard=heard, audio_answer=audio_answer, text_answer=text_answer
     )
 
 
-def judge_two_answers(out: Path) -> list[dict]:
+def judge_two_answers(out: Path, times: dict) -> list[dict]:
     "Part 3: the listening judge (and the LLM judge alone, from the same pass) on the spoken and the listed answer."
     from speechnb.core import write_jsonl
-    from speechnb.judging import JudgeConfig, judge_rows
+    from speechnb.judging import JudgeConfig, judge_rows, load_judge
 
-    judged = judge_rows(JUDGED, JudgeConfig(), where="the demo's answers", progress=False)
+    start, config = time.perf_counter(), JudgeConfig()
+    judge = load_judge(config)
+    times["judge: load"], start = time.perf_counter() - start, time.perf_counter()
+    judged = judge_rows(JUDGED, config, judge, where="the demo's answers", progress=False)
+    times["judge: reference + scores"] = time.perf_counter() - start
     write_jsonl(out / "judged.jsonl", judged)
     return judged
 
@@ -159,11 +166,10 @@ def main() -> int:
     try:
         start = time.perf_counter()
         part1 = speak_question(args.question, args.voice, out)
-        times["speak"], start = time.perf_counter() - start, time.perf_counter()
-        part2 = ask_by_voice(args.question, part1["samples"], args.checkpoint, args.max_new_tokens)
-        times["ask by voice"], start = time.perf_counter() - start, time.perf_counter()
-        judged = judge_two_answers(out)
-        times["judge"], start = time.perf_counter() - start, time.perf_counter()
+        times["speak"] = time.perf_counter() - start
+        part2 = ask_by_voice(args.question, part1["samples"], args.checkpoint, args.max_new_tokens, times)
+        judged = judge_two_answers(out, times)
+        start = time.perf_counter()
         figure = draw(part1, part2, judged, out)
         times["figure"] = time.perf_counter() - start
     except SpeechnbError as exc:
