@@ -460,9 +460,10 @@ def reports_page(out: Path) -> dict:
     body = (
         "<h1>Reports</h1><div class='gallery'>"
         + ("".join(gallery) or "<p>No figures yet: run <code>make reproduce</code>.</p>")
-        + "</div><h2>Tables</h2>"
-        + ("".join(tables) or "<p>No tables yet.</p>")
+        + "</div>"
         + shipped_checkpoint_cards()
+        + "<h2>Tables</h2>"
+        + ("".join(tables) or "<p>No tables yet.</p>")
     )
     (out / "reports.html").write_text(page("Reports", body), encoding="utf-8")
     return dict(title="Reports", url="reports.html", text=plain_text(body)[:20000])
