@@ -152,16 +152,14 @@ def main() -> int:
     parser.add_argument("--voice", default="en-us", help="engine:voice or an eSpeak NG voice (default: %(default)s)")
     parser.add_argument("--checkpoint", help="speech connector (default: your last run's, else the shipped one)")
     parser.add_argument("--max-new-tokens", type=int, default=48, help="answer length cap (default: %(default)s)")
-    parser.add_argument(
-        "--out", default=str(ROOT / "data" / "runs" / "demo"), help="output folder (default: %(default)s)"
-    )
+    parser.add_argument("--out", default="data/runs/demo", help="output folder (default: %(default)s)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     for noisy in ("httpx", "urllib3", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from speechnb.core import SpeechnbError, atomic_write
 
-    out, times = Path(args.out), {}
+    out, times = ROOT / args.out, {}  # relative to the repository (an absolute --out stays as given)
     out.mkdir(parents=True, exist_ok=True)
     try:
         start = time.perf_counter()

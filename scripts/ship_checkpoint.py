@@ -233,6 +233,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.source:
         ship(Path(args.source), Path(args.rows) if args.rows else None, args.float32)
+        print("the README quotes the shipped figures: run scripts/render_readme.py (make readme) and commit both")
     elif not (args.card or args.check):
         parser.error("give a checkpoint folder to ship, or --card / --check")
     card = render_card(json.loads((SHIPPED / "meta.json").read_text(encoding="utf-8")))
