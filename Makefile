@@ -5,7 +5,7 @@ PROFILE ?= default
 # JupyterLab refuses to start as root without --allow-root (containers, CI machines)
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup test lint reproduce smoke docs lab export bench readme
+.PHONY: setup test lint reproduce smoke docs lab export bench readme demo
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -18,6 +18,11 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## a real result in a few minutes: a spoken question answered through the shipped speech connector, two answers judged
+## by the listening judge, one figure; everything under data/runs/demo/ (scripts/demo.py)
+demo: setup
+	$(BIN)/python scripts/demo.py
 
 ## the main job on the embedded offline defaults (no hub, no GPU)
 reproduce: setup

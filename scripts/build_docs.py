@@ -435,6 +435,14 @@ def configs_page(out: Path) -> dict:
     return dict(title="Configs", url="configs.html", text=plain_text(body)[:20000])
 
 
+def shipped_checkpoint_cards() -> str:
+    "The model cards of the checkpoints shipped in checkpoints/ (their headings one level down)."
+    cards = sorted((ROOT / "checkpoints").glob("*/README.md"))
+    demoted = [re.sub(r"(?m)^(#+) ", r"##\1 ", card.read_text(encoding="utf-8")) for card in cards]
+    shown = [markdown(text) for text in demoted]
+    return "<h2>Shipped checkpoints</h2>" + "".join(shown) if shown else ""
+
+
 def reports_page(out: Path) -> dict:
     figures = sorted((ROOT / "reports" / "figures").glob("*.png"))
     if figures:
@@ -452,7 +460,9 @@ def reports_page(out: Path) -> dict:
     body = (
         "<h1>Reports</h1><div class='gallery'>"
         + ("".join(gallery) or "<p>No figures yet: run <code>make reproduce</code>.</p>")
-        + "</div><h2>Tables</h2>"
+        + "</div>"
+        + shipped_checkpoint_cards()
+        + "<h2>Tables</h2>"
         + ("".join(tables) or "<p>No tables yet.</p>")
     )
     (out / "reports.html").write_text(page("Reports", body), encoding="utf-8")

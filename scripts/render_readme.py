@@ -2,11 +2,14 @@
 """Write README.md and nbs/index.ipynb from one source, docs/README.template.md, with every measured number read
 from reports/.
 
-A placeholder is `{{key}}` or `{{key|format}}`. The key is a dotted path into `reports/metrics.json`, or into
-`reports/pipeline.json` when it starts with `pipeline:` (hyphens allowed: `dpo.mean_words.dpo-base`). The format is a
+A placeholder is `{{key}}` or `{{key|format}}`. The key is a dotted path into `reports/metrics.json`, into
+`reports/pipeline.json` when it starts with `pipeline:`, or into the shipped checkpoint's
+`checkpoints/bridge-default/meta.json` (its model card's figures) when it starts with `shipped:` (hyphens allowed:
+`dpo.mean_words.dpo-base`). The format is a
 Python format spec (`.3f`, `,`), or one of: `pct` (a share as a whole percentage, 0.4048 -> 40%), `pct1` (one decimal,
-40.5%), `min` (seconds as minutes, one decimal), `s` (seconds, no decimals). A key that is missing, or a measurement
-that could not be made (null), fails the build: the README never shows a number that `reports/` does not hold.
+40.5%), `min` (seconds as minutes, one decimal), `s` (seconds, no decimals), `mb` (bytes as megabytes, one decimal). A
+key that is missing, or a measurement that could not be made (null), fails the build: the README never shows a number
+that `reports/` (or the shipped checkpoint's meta) does not hold.
 
 Why a script and not `nbdev_readme`: that command needs Quarto, which cannot be installed offline here; nbdev's
 convention that index.ipynb is the README's source is kept by generating both from the same template.
@@ -31,13 +34,18 @@ UNITS = {
     "pct1": lambda v: f"{100 * v:.1f}%",
     "min": lambda v: f"{v / 60:.1f}",
     "s": lambda v: f"{v:.0f}",
+    "mb": lambda v: f"{v / 1e6:.1f}",
 }
 
 
+SHIPPED_META = ROOT / "checkpoints" / "bridge-default" / "meta.json"  # `shipped:` keys (scripts/ship_checkpoint.py)
+
+
 def lookup(key: str, reports: Path) -> object:
-    "The value at a dotted `key` of reports/metrics.json (or reports/pipeline.json for `pipeline:` keys)."
+    "The value at a dotted `key` of reports/metrics.json (or pipeline.json, or the shipped checkpoint's meta.json)."
     source, _, path = key.rpartition(":")
-    data = json.loads((reports / f"{source or 'metrics'}.json").read_text(encoding="utf-8"))
+    file = SHIPPED_META if source == "shipped" else reports / f"{source or 'metrics'}.json"
+    data = json.loads(file.read_text(encoding="utf-8"))
     for part in path.split("."):
         if not isinstance(data, dict) or part not in data:
             raise KeyError(f"{source or 'metrics'}.json has no {path!r} (at {part!r})")

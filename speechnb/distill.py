@@ -27,14 +27,15 @@ from .speech_encoder import SpeechEncoder, load_backbone, trainable_names
 from .training import read_metadata, run_key
 
 # %% auto 0
-__all__ = ['META_FIELDS', 'CONNECTORS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'ABOUT_PROMPT', 'SUMMARY_PROMPT', 'ChatLayout',
-           'chat_layout', 'Batch', 'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss', 'response_nll',
-           'distill_losses', 'generate_from_prompts', 'response_perplexity', 'save_checkpoint', 'read_meta',
-           'build_encoder', 'load_checkpoint', 'LengthBucketSampler', 'DistillRun', 'setup_distill', 'distill_step',
-           'DistillCallback', 'Teacher', 'CSVLogger', 'ProgressBar', 'Validation', 'Checkpointing', 'fit_distill',
-           'train_distill', 'rouge_l', 'evaluate_distill', 'no_prompt_answer', 'judge_answers', 'on_topic_rates',
-           'answered_rows', 'check_prompt_audio', 'ask', 'evaluate_summarization', 'default_checkpoint',
-           'load_config_file', 'prepare_rows', 'read_transcripts', 'read_audio_dir', 'cli_distill', 'cli_ask']
+__all__ = ['META_FIELDS', 'CONNECTORS', 'log', 'JUDGED_KINDS', 'ON_TOPIC', 'ABOUT_PROMPT', 'SUMMARY_PROMPT', 'SHIPPED_CHECKPOINT',
+           'ChatLayout', 'chat_layout', 'Batch', 'assemble', 'scaled_layers', 'teacher_outputs', 'token_ctc_loss',
+           'response_nll', 'distill_losses', 'generate_from_prompts', 'response_perplexity', 'save_checkpoint',
+           'read_meta', 'build_encoder', 'weights_sha256', 'check_weights', 'load_checkpoint', 'export_checkpoint',
+           'LengthBucketSampler', 'DistillRun', 'setup_distill', 'distill_step', 'DistillCallback', 'Teacher',
+           'CSVLogger', 'ProgressBar', 'Validation', 'Checkpointing', 'fit_distill', 'train_distill', 'rouge_l',
+           'evaluate_distill', 'no_prompt_answer', 'judge_answers', 'on_topic_rates', 'answered_rows',
+           'check_prompt_audio', 'ask', 'evaluate_summarization', 'default_checkpoint', 'load_config_file',
+           'prepare_rows', 'read_transcripts', 'read_audio_dir', 'cli_distill', 'cli_ask']
 
 # %% ../nbs/62_distill.ipynb 6
 @dataclass
@@ -292,12 +293,38 @@ def build_encoder(meta: dict, # llm_width, backbone and encoder settings (`encod
         raise SpeechnbError(f"encoder.connector: {name!r} is not a connector (connectors: {', '.join(CONNECTORS)})")
     return CONNECTORS[name](meta, settings, llm, tokenizer)
 
+def weights_sha256(folder: str | Path, # checkpoint folder
+                  ) -> str:
+    "SHA-256 (hex) of a checkpoint's `encoder.pt`, as `sha256sum` prints it."
+    from speechnb.models import parts_sha256
+    weights = Path(folder) / "encoder.pt"
+    if not weights.is_file():
+        raise SpeechnbError(f"{folder}: checkpoint has no encoder.pt (the checkpoint is damaged; train it again)")
+    return parts_sha256([weights])
+
+def check_weights(folder: str | Path, # checkpoint folder
+                  meta: dict | None = None, # its meta.json (default: read it)
+                  required: bool = False, # refuse a checkpoint that records no `encoder_sha256` (a shipped one must)
+                 ) -> None:
+    "Refuse, in one line, a checkpoint whose `encoder.pt` is not the file its `meta.json` records (`encoder_sha256`)."
+    pinned = (meta if meta is not None else read_meta(folder)).get("encoder_sha256")
+    if not pinned:
+        if required:
+            raise SpeechnbError(f"{folder}: meta.json records no encoder_sha256, so its weights cannot be checked "
+                                "(ship it with scripts/ship_checkpoint.py)")
+        return
+    found = weights_sha256(folder)
+    if found != pinned:
+        raise SpeechnbError(f"{folder}/encoder.pt has sha256 {found[:12]}..., not the {pinned[:12]}... its meta.json "
+                            "records: damaged or replaced (restore it, e.g. git checkout, or pass --checkpoint DIR)")
+
 def load_checkpoint(folder: str | Path, # checkpoint folder
                     llm=None, # an already loaded LLM to check against (None: load the one the checkpoint names)
                     tokenizer=None, # its tokenizer
                    ):
-    "Load `(encoder, llm, tokenizer, meta)`; refuses a checkpoint trained for a different LLM."
+    "Load `(encoder, llm, tokenizer, meta)`; refuses a checkpoint trained for a different LLM, or whose weights are not the ones it records."
     meta = read_meta(folder)
+    check_weights(folder, meta)
     if llm is None:
         from speechnb.models import load_llm
         llm, tokenizer = load_llm(meta["llm"])
@@ -310,12 +337,30 @@ def load_checkpoint(folder: str | Path, # checkpoint folder
     missing = set(trainable_names(encoder)) - set(state)
     if missing:
         raise SpeechnbError(f"checkpoint {folder} lacks parameters {sorted(missing)[:3]} (different encoder settings?)")
-    encoder.load_state_dict(state, strict=False)
+    encoder.load_state_dict(state, strict=False)  # float16 weights (`export_checkpoint`) are cast to the encoder's float32
     for p in llm.parameters():
         p.requires_grad_(False)
     return encoder.to(llm.device).eval(), llm, tokenizer, meta
 
 # %% ../nbs/62_distill.ipynb 33
+def export_checkpoint(source: str | Path, # a finished checkpoint folder (encoder.pt + meta.json)
+                      target: str | Path, # the folder to write (replaced atomically)
+                      half: bool = False, # store floating-point weights in float16
+                      extra: dict | None = None, # more meta.json fields (provenance)
+                     ) -> dict:
+    "Copy a checkpoint's weights and meta (no training state), optionally as float16, recording the weights' sha256; returns the new meta."
+    meta = read_meta(source)
+    check_weights(source, meta)
+    state = torch.load(Path(source) / "encoder.pt")
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    with atomic_folder(target) as staging:
+        torch.save(state, staging / "encoder.pt")
+        meta = dict(meta, **(extra or {}), weights_dtype="float16" if half else "float32", encoder_sha256=weights_sha256(staging))
+        (staging / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta
+
+# %% ../nbs/62_distill.ipynb 36
 log = logging.getLogger("speechnb.distill")
 
 def _response_ids(tokenizer, row: dict) -> list[int]:
@@ -355,7 +400,7 @@ def _text_parts(row: dict) -> list:
     joined = " ".join(p for p in (row.get("text_before", ""), row["transcript"], row.get("text_after", "")) if p)
     return [joined]
 
-# %% ../nbs/62_distill.ipynb 37
+# %% ../nbs/62_distill.ipynb 40
 @dataclass
 class DistillRun:
     "What the distillation loop's parts share: models, data, optimizer, and where the run stands."
@@ -392,7 +437,7 @@ class DistillRun:
     losses: dict | None = None # its losses
     stop: bool = False # set by a callback to end the run after this step
 
-# %% ../nbs/62_distill.ipynb 39
+# %% ../nbs/62_distill.ipynb 42
 def _frozen_llm(name: str, accelerator, llm, tokenizer) -> tuple:
     "The LLM (loaded by `name` when not given) on the accelerator's device, in eval mode, without gradients."
     if llm is None:
@@ -494,7 +539,7 @@ def setup_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     run.output_dir.mkdir(parents=True, exist_ok=True)
     return run
 
-# %% ../nbs/62_distill.ipynb 41
+# %% ../nbs/62_distill.ipynb 44
 def distill_step(run: DistillRun, # the run (the loop advances its counters)
                  indices: list[int], # training rows of this batch
                 ) -> dict:
@@ -519,7 +564,7 @@ def distill_step(run: DistillRun, # the run (the loop advances its counters)
         run.optimizer.zero_grad()
     return losses
 
-# %% ../nbs/62_distill.ipynb 43
+# %% ../nbs/62_distill.ipynb 46
 class DistillCallback:
     "Hooks called by `fit_distill`, each with the run; all do nothing until a subclass says otherwise."
     def before_fit(self, run: DistillRun):
@@ -552,7 +597,7 @@ class Teacher(DistillCallback):
             known.update(zip(missing, teacher_outputs(run.llm, text, run.layers, run.weights.get("feat", 0) > 0)))
         return [known[i] for i in indices]
 
-# %% ../nbs/62_distill.ipynb 45
+# %% ../nbs/62_distill.ipynb 48
 class CSVLogger(DistillCallback):
     "Each optimizer step's losses, learning rate and samples/s: a row of `run.history` and a line of train_log.csv."
     columns = ("step", "epoch", "loss", "ce", "kd", "feat", "ctc", "lr", "samples_per_s")
@@ -601,7 +646,7 @@ class ProgressBar(DistillCallback):
         "Close it."
         self.bar.close()
 
-# %% ../nbs/62_distill.ipynb 47
+# %% ../nbs/62_distill.ipynb 50
 class Validation(DistillCallback):
     "Every `eval_every` steps: perplexity of the validation targets given their audio, and two answers printed."
     def after_step(self, run: DistillRun):
@@ -646,7 +691,7 @@ class Checkpointing(DistillCallback):
                          batches_done=run.batches_done, rng=torch.get_rng_state())
             save_checkpoint(run.output_dir / "last", run.plain, dict(run.meta, step=run.step), state)
 
-# %% ../nbs/62_distill.ipynb 49
+# %% ../nbs/62_distill.ipynb 52
 def _epoch_loader(run: DistillRun):
     "`run.epoch`'s batches, less those a resumed run has done already."
     skip = run.batches_done - run.epoch * len(run.loader)
@@ -697,7 +742,7 @@ def train_distill(config: dict, # the distill config: llm, backbone, encoder, tr
     return dict(steps=run.step, history=run.history, checkpoint=str(run.output_dir / "final"),
                 samples_per_s=logger.samples_per_s(), val_ppl=validation.validate(run) if validation_rows else None)
 
-# %% ../nbs/62_distill.ipynb 62
+# %% ../nbs/62_distill.ipynb 65
 def rouge_l(candidates: list[str], references: list[str]) -> list[float]:
     "ROUGE-L F1 of each candidate against its reference (rouge-score, stemmed)."
     from rouge_score import rouge_scorer
@@ -747,7 +792,7 @@ def evaluate_distill(encoder: SpeechEncoder, llm, tokenizer, # trained encoder a
             t.update(asr=h, cascade_answer=a)
     return {k: round(v, 4) for k, v in result.items()}, table
 
-# %% ../nbs/62_distill.ipynb 65
+# %% ../nbs/62_distill.ipynb 68
 JUDGED_KINDS = ("text", "audio", "cascade", "none")  # prompt kinds whose answers the judge rates
 ON_TOPIC = 4.0  # judge relevance (1-5) from which an answer counts as on topic
 
@@ -796,7 +841,7 @@ def on_topic_rates(rows: list[dict], # `judge_answers` rows
             out[f"on_topic_{kind}_ci"] = [round(rates["win_low"], 4), round(rates["win_high"], 4)]
     return out
 
-# %% ../nbs/62_distill.ipynb 69
+# %% ../nbs/62_distill.ipynb 72
 ABOUT_PROMPT = "What is this about?"  # asked before recordings that are not questions (read passages, commands)
 
 def answered_rows(rows: list[dict], # rows with `transcript` (and `audio`)
@@ -811,7 +856,7 @@ def answered_rows(rows: list[dict], # rows with `transcript` (and `audio`)
     return [dict(r, **(dict(text_before=text_before) if text_before else {}), target=targets[p]["response"],
                  target_complete=targets[p]["complete"]) for r, p in zip(rows, prompts)]
 
-# %% ../nbs/62_distill.ipynb 72
+# %% ../nbs/62_distill.ipynb 75
 def check_prompt_audio(path: str | Path, # WAV (or other) file
                        max_seconds: float = 60.0, # longest accepted prompt
                       ) -> np.ndarray:
@@ -837,7 +882,7 @@ def ask(encoder: SpeechEncoder | None, llm, tokenizer, # trained encoder (None f
         embeds = encoder.embed_audio(audio)
     return generate_from_prompts(llm, tokenizer, layout, [[text_before, embeds, text_after]], max_new_tokens)[0]
 
-# %% ../nbs/62_distill.ipynb 74
+# %% ../nbs/62_distill.ipynb 77
 SUMMARY_PROMPT = "Summarize the following in 3 sentences or less:"
 
 def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained encoder and frozen LLM
@@ -872,11 +917,11 @@ def evaluate_summarization(encoder: SpeechEncoder, llm, tokenizer, # trained enc
     return dict(summary_rougeL_audio_vs_text=round(float(np.mean(audio_r)), 4),
                 summary_rougeL_cascade_vs_text=round(float(np.mean(cascade_r)), 4)), table
 
-# %% ../nbs/62_distill.ipynb 80
-def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
-                      ) -> Path:
-    "The checkpoint recorded by the last reproduce run, or a one-line error saying how to get one."
-    path = Path(metrics_file) if metrics_file else project_root() / "reports" / "metrics.json"
+# %% ../nbs/62_distill.ipynb 83
+SHIPPED_CHECKPOINT = "checkpoints/bridge-default"  # the bridge checkpoint shipped in git (scripts/ship_checkpoint.py)
+
+def _recorded_checkpoint(path: Path) -> Path | None:
+    "The checkpoint folder a metrics file names (`distill.checkpoint_dir`), or None; a file that is not a JSON object is refused."
     recorded = None
     if path.is_file():
         try:
@@ -884,11 +929,26 @@ def default_checkpoint(metrics_file: str | Path | None = None, # default: report
         except (ValueError, AttributeError):
             raise SpeechnbError(f"{path}: not a speechnb metrics file (a JSON object); pass --checkpoint DIR") from None
     if not recorded:
+        return None
+    return Path(recorded) if Path(recorded).is_absolute() else project_root() / recorded
+
+def default_checkpoint(metrics_file: str | Path | None = None, # default: reports/metrics.json of the project
+                       shipped: str | Path | None = None, # the fallback (default: `SHIPPED_CHECKPOINT` in the project)
+                      ) -> Path:
+    "The checkpoint recorded by the last reproduce run; else the shipped one (said on the log, its sha256 checked); else a one-line error."
+    path = Path(metrics_file) if metrics_file else project_root() / "reports" / "metrics.json"
+    folder = _recorded_checkpoint(path)
+    if folder is not None and (folder / "meta.json").is_file():
+        return folder
+    fallback = Path(shipped) if shipped else project_root() / SHIPPED_CHECKPOINT
+    if (fallback / "meta.json").is_file():
+        check_weights(fallback, required=True)
+        why = f"{path} names none" if folder is None else f"{path} names {folder}, which does not exist"
+        log.info(f"using the shipped checkpoint {fallback} ({why}; a small CPU run, see its README.md)")
+        return fallback
+    if folder is None:
         raise SpeechnbError(f"no trained speech encoder recorded in {path} (run 'make reproduce' or pass --checkpoint DIR)")
-    folder = Path(recorded) if Path(recorded).is_absolute() else project_root() / recorded
-    if not (folder / "meta.json").is_file():
-        raise SpeechnbError(f"{path} names checkpoint {folder}, which does not exist (re-run 'make reproduce' or pass --checkpoint DIR)")
-    return folder
+    raise SpeechnbError(f"{path} names checkpoint {folder}, which does not exist (re-run 'make reproduce' or pass --checkpoint DIR)")
 
 def load_config_file(path: str | Path) -> dict:
     "A distill config YAML checked against `DistillConfig` (a missing file, unknown key or wrong value is one line naming file, line and key), as the settings dict the loop reads."
