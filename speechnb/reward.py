@@ -416,7 +416,7 @@ def train_reward_model(train_pairs: list[dict], # preference records for trainin
     net, tokenizer, peft_config = prepare_backbone(model_cfg, training.seed)
     train_set, valid_set = (encode_pairs(tokenizer, pairs, model_cfg.max_length) for pairs in (train_pairs, valid_pairs))
     cache = cache_for_training(net, tokenizer, [train_set, valid_set], model_cfg, training.cache_batch_size)
-    checkpoint_dir, evaluate = Path(f"{output_dir}-checkpoints"), valid_set is not None
+    checkpoint_dir, evaluate = Path(f"{output_dir}-checkpoints") / key, valid_set is not None  # only this run's checkpoints resume
     callbacks = training_callbacks(training, evaluate, stop_after_steps)
     trainer = pairwise_reward_trainer()(
         model=net, args=trainer_arguments(training, checkpoint_dir, evaluate), train_dataset=train_set, eval_dataset=valid_set,
@@ -437,7 +437,7 @@ def train_reward_model(train_pairs: list[dict], # preference records for trainin
     metadata = dict(format="speechnb-reward/1", text_format=TEXT_FORMAT, config=settings, config_hash=key,
                     trained_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), **summary)
     save_reward_model(final, tokenizer, output_dir, metadata, trainer.state.log_history)
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)  # finished: the checkpoints have served
+    shutil.rmtree(checkpoint_dir.parent, ignore_errors=True)  # finished: the checkpoints have served
     return {**metadata, "model_dir": str(output_dir), "log_history": trainer.state.log_history}
 
 # %% ../nbs/41_reward.ipynb 41
@@ -513,7 +513,7 @@ def score(prompts: list[str], # the requests
                 rewards[i] = value
     return rewards
 
-# %% ../nbs/41_reward.ipynb 48
+# %% ../nbs/41_reward.ipynb 50
 def preference_metrics(pairs: list[dict], # held-out preference records
                        chosen_rewards: list[float], # reward of each pair's chosen response
                        rejected_rewards: list[float], # reward of each pair's rejected response
@@ -556,7 +556,7 @@ def calibration_table(chosen_rewards: list[float], # reward of each pair's chose
     return (frame.groupby("bin").agg(mean_abs_margin=("abs_margin", "mean"), accuracy=("correct", "mean"), pairs=("correct", "size"))
             .reset_index(drop=True))
 
-# %% ../nbs/41_reward.ipynb 51
+# %% ../nbs/41_reward.ipynb 53
 def plot_calibration(table, # from `calibration_table`
                      title: str = "Reward calibration on held-out pairs", # figure title
                     ):
@@ -589,7 +589,7 @@ def plot_learning_curves(log_history: list[dict], # `training_log.json` / traine
     fig.tight_layout()
     return fig
 
-# %% ../nbs/41_reward.ipynb 54
+# %% ../nbs/41_reward.ipynb 56
 @dataclass
 class RewardConfig:
     "The reward step (`configs/<profile>/reward.yaml`): which pairs, what model, how it trains and is evaluated."
@@ -600,7 +600,7 @@ class RewardConfig:
     score_batch_size: int = bounded(16, ge=1) # texts per forward pass when scoring held-out responses
     calibration_bins: int = bounded(5, ge=1) # |margin| quantile bins of the calibration table
 
-# %% ../nbs/41_reward.ipynb 58
+# %% ../nbs/41_reward.ipynb 60
 _TRAIN_EXAMPLES = """examples:
   speechnb reward train --config configs/default/reward.yaml --pairs data/runs/default/pairs.jsonl --output /tmp/rm
   speechnb reward train --pairs pairs.jsonl --output rm --training.max-steps 20 --model.trainable-layers 1"""
