@@ -114,7 +114,7 @@ class RLTrainConfig:
         answers = self.per_device_train_batch_size * self.gradient_accumulation_steps
         if answers % self.num_generations:
             raise ValueError(f"per_device_train_batch_size: {self.per_device_train_batch_size} x gradient_accumulation_steps "
-                             f"{self.gradient_accumulation_steps} answers is not a multiple of num_generations "
+                             f"{self.gradient_accumulation_steps} = {answers} answers, not a multiple of num_generations "
                              f"{self.num_generations} (every prompt's group of answers must fit in a step)")
 
 # %% ../nbs/51_rl.ipynb 13
@@ -209,6 +209,7 @@ def rl_dataset(questions: list[str], # from `rl_prompts`
 def _rl_trainer(settings: dict, questions: list[str], checkpoint_dir: Path, device: str, callbacks, progress: bool):
     "TRL's GRPO or RLOO trainer on the policy with LoRA adapters (none when `lora_r` is 0)."
     from peft import LoraConfig
+    from transformers import PrinterCallback
     from trl import GRPOTrainer, RLOOTrainer
     model, tokenizer = trainable_policy(settings["model"], device)
     peft_config = None
@@ -216,9 +217,12 @@ def _rl_trainer(settings: dict, questions: list[str], checkpoint_dir: Path, devi
         peft_config = LoraConfig(r=settings["lora_r"], lora_alpha=settings["lora_alpha"], lora_dropout=settings["lora_dropout"],
                                  target_modules=settings["lora_targets"], task_type="CAUSAL_LM")
     trainer_class = GRPOTrainer if settings["algorithm"] == "grpo" else RLOOTrainer
-    return trainer_class(model=model, reward_funcs=reward_functions(settings["reward_functions"], settings["reward_model_dir"]),
-                         args=rl_arguments(settings, checkpoint_dir, device, progress), train_dataset=rl_dataset(questions, settings["strategy"]),
-                         processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+    trainer = trainer_class(model=model, reward_funcs=reward_functions(settings["reward_functions"], settings["reward_model_dir"]),
+                            args=rl_arguments(settings, checkpoint_dir, device, progress), train_dataset=rl_dataset(questions, settings["strategy"]),
+                            processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+    if not progress:
+        trainer.remove_callback(PrinterCallback)  # without a progress bar, the Trainer prints every log line instead
+    return trainer
 
 def reward_curve(log_history: list[dict], # trainer.state.log_history
                 ) -> list[dict]:
