@@ -226,8 +226,10 @@ def _rl_trainer(settings: dict, questions: list[str], checkpoint_dir: Path, devi
 
 def reward_curve(log_history: list[dict], # trainer.state.log_history
                 ) -> list[dict]:
-    "Per logged step: the mean summed reward and each reward function's mean."
-    return [dict(step=h["step"], reward=h["reward"], **{k.split("/")[1]: v for k, v in h.items() if k.startswith("rewards/") and k.endswith("/mean")})
+    "Per logged step: the mean summed reward and each reward function's mean, under its name in `REWARD_FUNCTIONS`."
+    names = {function.__name__: name for name, function in REWARD_FUNCTIONS.items()}  # TRL logs the function's own name
+    return [dict(step=h["step"], reward=h["reward"], **{names.get(k.split("/")[1], k.split("/")[1]): v for k, v in h.items()
+                                                        if k.startswith("rewards/") and k.endswith("/mean")})
             for h in log_history if "reward" in h]
 
 def _rl_summary(key: str, settings: dict, questions: list[str], trainer, result, last: str | None, seconds: float) -> dict:
