@@ -248,6 +248,13 @@ def _save_rl_policy(model, tokenizer, output_dir: Path, metadata: dict) -> Path:
     return save_model_folder(output_dir, model, tokenizer, metadata, RL_METADATA_FILE)
 
 # %% ../nbs/51_rl.ipynb 25
+def _reward_model_identity(settings: dict) -> str | None:
+    "The reward model's metadata text when `reward_model` scores (None otherwise): a retrained reward model is a new run."
+    if "reward_model" not in settings["reward_functions"]:
+        return None
+    from speechnb.reward import REWARD_METADATA_FILE
+    return (Path(settings["reward_model_dir"]) / REWARD_METADATA_FILE).read_text(encoding="utf-8")
+
 def _finished_run(output_dir: Path, key: str) -> dict | None:
     "The metadata of a policy already trained in `output_dir` with this key, else None."
     path = output_dir / RL_METADATA_FILE
@@ -269,7 +276,7 @@ def train_rl(prompts: list[str] | list[dict] | str | Path, # questions, prompt r
     from transformers.trainer_utils import get_last_checkpoint
     settings = to_dict(check_rl_config(config, reward_model_dir))
     questions = rl_prompts(prompts, max_prompts=settings["max_prompts"])
-    output_dir, key = Path(output_dir), run_key(settings, questions)
+    output_dir, key = Path(output_dir), run_key(settings, questions, _reward_model_identity(settings))
     finished = _finished_run(output_dir, key)
     if finished:
         log.info("%s: policy already trained with these settings and prompts (key %s)", output_dir, key)
