@@ -29,6 +29,7 @@ COMMANDS = {
     "judged-pairs": ("speechnb.judged_pairs", "cli_judged_pairs", "preference pairs labelled by the listening judge"),
     "reward":    ("speechnb.reward", "cli_reward", "train and apply the speech-preference reward model"),
     "dpo":       ("speechnb.dpo", "cli_dpo", "align a policy with DPO on preference pairs"),
+    "rl":        ("speechnb.rl", "cli_rl", "train a policy online with GRPO or RLOO on reward functions"),
     "distill":   ("speechnb.distill", "cli_distill", "train / evaluate an audio encoder for a frozen LLM"),
     "ask":       ("speechnb.distill", "cli_ask", "ask the LLM a spoken question (audio prompt)"),
     "transcribe": ("speechnb.whisper", "cli_transcribe", "Whisper transcripts of audio files (the cascade's ASR)"),

@@ -99,14 +99,15 @@ def trainable_policy(name: str = DEFAULT_LLM, # embedded name, local folder or h
 def save_policy(model, # trained policy (a peft model is merged first)
                 tokenizer, # its tokenizer (chat template included)
                 output_dir: str | Path, # final folder
-                metadata: dict | None = None, # written to speechnb_dpo.json
+                metadata: dict | None = None, # written to `metadata_file`
+                metadata_file: str = METADATA_FILE, # the trainer's metadata file name (DPO's by default)
                ) -> Path:
     "Merge LoRA adapters (if any) and save a plain transformers model folder atomically."
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     model.config.use_cache = True
     tokenizer.padding_side = "left"  # the folder is loaded for generation
-    return save_model_folder(output_dir, model, tokenizer, metadata or {}, METADATA_FILE)
+    return save_model_folder(output_dir, model, tokenizer, metadata or {}, metadata_file)
 
 def training_key(settings: DPOTrainConfig, # the run's settings
                  pairs: list[dict], # the training pairs

@@ -1180,6 +1180,94 @@ CASES += [
 ]
 
 
+# --- issue 28: the RL step (speechnb rl train) --------------------------------------------------------------
+RL = ["rl", "train", "--device", "cpu", "--prompts", "{tmp}/prompts.jsonl"]
+RL_LIGHT = [*RL, "--output", "{tmp}/policy", "--reward-functions", "relevance", "loops"]  # no reward model needed
+
+
+CASES += [
+    *_outputs("rl-train", RL, {"prompts.jsonl": PROMPTS}, folder=True),
+    *_inputs("rl-train-prompts", ["rl", "train"], "--prompts", ["--output", "{tmp}/policy"], {}, absent=("policy",)),
+    Case(
+        "rl-train-no-training-prompts",
+        [*RL_LIGHT],
+        {"prompts.jsonl": PROMPTS.replace('"train"', '"test"')},
+        ["prompts.jsonl", "no training prompts"],
+        ["policy"],
+    ),
+    Case(
+        "rl-train-prompt-not-text-after-a-blank-line",
+        [*RL_LIGHT],
+        {"prompts.jsonl": PROMPTS + '\n{"id": "p2", "instruction": 7}\n'},
+        ["prompts.jsonl", "line 3", "instruction"],
+        ["policy"],
+    ),
+    Case(
+        "rl-train-unknown-reward-function",
+        [*RL, "--output", "{tmp}/policy", "--reward-functions", "relevance", "brevity"],
+        {"prompts.jsonl": PROMPTS},
+        ["--reward-functions", "brevity", "reward_model, relevance, loops"],
+        ["policy"],
+    ),
+    Case(
+        "rl-train-config-unknown-reward-function",
+        [*RL, "--output", "{tmp}/policy", "--config", "{tmp}/rl.yaml"],
+        {"prompts.jsonl": PROMPTS, "rl.yaml": "train:\n  num_generations: 2\n  reward_functions: [relevance, x]\n"},
+        ["rl.yaml", "line 3", "train.reward_functions", "'x'"],
+        ["policy"],
+    ),
+    Case(
+        "rl-train-reward-weights-do-not-match",
+        [*RL_LIGHT, "--reward-weights", "1.0"],
+        {"prompts.jsonl": PROMPTS},
+        ["--reward-weights", "1 weights for 2"],
+        ["policy"],
+    ),
+    Case(
+        "rl-train-batch-splits-a-group",
+        [*RL_LIGHT, "--num-generations", "4", "--per-device-train-batch-size", "6"],
+        {"prompts.jsonl": PROMPTS},
+        ["--per-device-train-batch-size", "multiple of num_generations"],
+        ["policy"],
+    ),
+    Case(
+        "rl-train-temperature-nan",
+        [*RL_LIGHT, "--temperature", "nan"],
+        {"prompts.jsonl": PROMPTS},
+        ["--temperature", "finite"],
+        ["policy"],
+    ),
+    Case(
+        "rl-train-algorithm-ppo",
+        [*RL_LIGHT, "--algorithm", "ppo"],
+        {"prompts.jsonl": PROMPTS},
+        ["ppo", "PPOTrainer", "grpo or rloo"],
+        ["policy"],
+    ),
+    Case(
+        "rl-train-reward-model-not-found",
+        [*RL, "--output", "{tmp}/policy", "--reward-model-dir", "{tmp}/nope"],
+        {"prompts.jsonl": PROMPTS},
+        ["nope", "reward model", "not found"],
+        ["policy"],
+    ),
+    Case(
+        "rl-train-policy-without-chat-template",
+        [*RL_LIGHT, "--model", "{tmp}/plain"],
+        {"prompts.jsonl": PROMPTS, **PLAIN_TOKENIZER_MODEL},
+        ["plain", "no chat template"],
+        ["policy"],
+    ),
+    Case(
+        "rl-train-config-of-the-dpo-step",
+        [*RL, "--output", "{tmp}/policy", "--config", "configs/default/dpo.yaml"],
+        {"prompts.jsonl": PROMPTS},
+        ["dpo.yaml", "unknown key"],
+        ["policy"],
+    ),
+]
+
+
 def _snapshot(folder: Path) -> dict:
     "Every path under `folder` with its kind and, for files, a hash of the content."
     found = {}
