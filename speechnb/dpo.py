@@ -13,12 +13,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .config import add_config_arguments, add_number_argument, apply_arguments, to_dict
+from .config import add_number_argument, apply_arguments, to_dict
 from .core import SpeechnbError, check_input_file, check_output_dir, project_root, read_jsonl
 from .dpo_config import DPOTrainConfig, read_dpo_config
 from .models import DEFAULT_LLM, default_device, load_llm
 from .prompting import require_chat_template
-from .training import run_key, save_model_folder
+from .training import add_trainer_arguments, run_key, save_model_folder
 
 # %% auto 0
 __all__ = ['log', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'most_repeated_trigram', 'dpo_pairs', 'strategy_messages', 'render_pairs',
@@ -268,12 +268,7 @@ def cli_dpo(argv: list[str], # command-line words after `speechnb dpo`
     sub = parser.add_subparsers(dest="action", required=True)
     train = sub.add_parser("train", help="train and save a merged policy folder")
     train.add_argument("--pairs", required=True, help="preference pairs JSONL (shared schema; the train split is used)")
-    train.add_argument("--output", required=True, help="folder for the trained policy (checkpoints go beside it)")
-    train.add_argument("--profile", choices=("smoke", "default", "full"), help="read settings from configs/<profile>/dpo.yaml")
-    train.add_argument("--config", help="a dpo.yaml file to read settings from (its 'train:' section)")
-    train.add_argument("--no-resume", action="store_true", help="start afresh even when a checkpoint exists")
-    train.add_argument("--device", help="cpu, cuda, ... (default: cuda if available)")
-    add_config_arguments(train.add_argument_group("DPO settings (over --profile or --config)"), DPOTrainConfig)
+    add_trainer_arguments(train, "dpo", DPOTrainConfig, "DPO")
     check = sub.add_parser("check", help="collapse report (empty / short / evasive / repetitive / off-topic) of a responses file")
     check.add_argument("--responses", required=True, help="responses JSONL with prompt, response, config")
     add_number_argument(check, "--min-words", int, "answers with fewer words count as short", 3, ge=1)

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .config import add_config_arguments, apply_arguments, bounded, from_mapping, read_config, to_dict
+from .config import apply_arguments, bounded, from_mapping, read_config, to_dict
 from .core import SpeechnbError, check_input_dir, check_input_file, check_output_dir, project_root, read_jsonl
 from .dpo import collapse_flags, most_repeated_trigram, save_policy, strategy_messages, trainable_policy
 from .instructions import row_place
 from .models import DEFAULT_LLM, default_device
 from .prompting import require_chat_template
-from .training import read_metadata, run_key
+from .training import add_trainer_arguments, read_metadata, run_key
 
 # %% auto 0
 __all__ = ['REWARD_FUNCTIONS', 'log', 'RL_METADATA_FILE', 'TRL_FIELDS', 'relevance_reward', 'loop_penalty', 'reward_model_reward',
@@ -288,12 +288,7 @@ def _rl_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="action", required=True)
     train = sub.add_parser("train", help="train and save a merged policy folder", epilog=_RL_EXAMPLE, formatter_class=raw)
     train.add_argument("--prompts", required=True, help="prompts JSONL (field instruction; rows of split train, or without a split, are used)")
-    train.add_argument("--output", required=True, help="folder for the trained policy (checkpoints go beside it)")
-    train.add_argument("--profile", choices=("smoke", "default", "full"), help="read settings from configs/<profile>/rl.yaml")
-    train.add_argument("--config", help="an rl.yaml file to read settings from (its 'train:' section)")
-    train.add_argument("--no-resume", action="store_true", help="start afresh even when a checkpoint exists")
-    train.add_argument("--device", help="cpu, cuda, ... (default: cuda if available)")
-    add_config_arguments(train.add_argument_group("RL settings (over --profile or --config)"), RLTrainConfig)
+    add_trainer_arguments(train, "rl", RLTrainConfig, "RL")
     return parser
 
 def cli_rl(argv: list[str], # command-line words after `speechnb rl`

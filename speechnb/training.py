@@ -11,7 +11,7 @@ from pathlib import Path
 from .core import SpeechnbError, atomic_folder, content_hash
 
 # %% auto 0
-__all__ = ['save_model_folder', 'read_metadata', 'run_key']
+__all__ = ['save_model_folder', 'read_metadata', 'run_key', 'add_trainer_arguments']
 
 # %% ../nbs/06b_training.ipynb 7
 def save_model_folder(output_dir: str | Path, # the folder to create or replace
@@ -70,3 +70,18 @@ def read_metadata(path: str | Path, # the metadata JSON file
 def run_key(*parts) -> str:
     "The identity of a training run: a hash of the settings and data that decide what it learns."
     return content_hash(*parts)
+
+# %% ../nbs/06b_training.ipynb 17
+def add_trainer_arguments(parser, # the `train` subcommand's parser
+                          step: str, # the step's config file name, e.g. "dpo" for configs/<profile>/dpo.yaml
+                          settings: type, # the trainer's settings dataclass (one flag per field)
+                          title: str, # the flag group's name, e.g. "DPO"
+                         ) -> None:
+    "The run flags of a policy trainer (--output, --profile, --config, --no-resume, --device), then its settings' flags."
+    from speechnb.config import add_config_arguments
+    parser.add_argument("--output", required=True, help="folder for the trained policy (checkpoints go beside it)")
+    parser.add_argument("--profile", choices=("smoke", "default", "full"), help=f"read settings from configs/<profile>/{step}.yaml")
+    parser.add_argument("--config", help=f"read settings from this {step}.yaml file (its 'train:' section)")
+    parser.add_argument("--no-resume", action="store_true", help="start afresh even when a checkpoint exists")
+    parser.add_argument("--device", help="cpu, cuda, ... (default: cuda if available)")
+    add_config_arguments(parser.add_argument_group(f"{title} settings (over --profile or --config)"), settings)
