@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import re
 import time
@@ -18,7 +17,7 @@ from .core import SpeechnbError, check_input_file, check_output_dir, project_roo
 from .dpo_config import DPOTrainConfig, read_dpo_config
 from .models import DEFAULT_LLM, default_device, load_llm
 from .prompting import require_chat_template
-from .training import add_trainer_arguments, run_key, save_model_folder
+from .training import add_trainer_arguments, finished_run, lora_adapters, run_key, save_model_folder
 
 # %% auto 0
 __all__ = ['log', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'most_repeated_trigram', 'dpo_pairs', 'strategy_messages', 'render_pairs',
@@ -138,14 +137,6 @@ def _dpo_config(settings: DPOTrainConfig, checkpoint_dir: Path, device: str, pro
         bf16=on_gpu, use_cpu=not on_gpu, report_to=[], disable_tqdm=not progress,
         dataloader_num_workers=0, remove_unused_columns=False)
 
-def _lora(settings: DPOTrainConfig):
-    "peft's `LoraConfig` for the policy, or None when `lora_r` is 0 (every weight trains)."
-    from peft import LoraConfig
-    if settings.lora_r == 0:
-        return None
-    return LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
-                      target_modules=settings.lora_targets, task_type="CAUSAL_LM")
-
 def _training_pairs(pairs: list[dict] | str | Path, settings: DPOTrainConfig) -> tuple[list[dict], Counter]:
     "The usable training pairs, or a one-line error saying why there are none."
     train, dropped = dpo_pairs(pairs, max_pairs=settings.max_pairs, drop_repetitive_chosen=settings.drop_repetitive_chosen)
@@ -179,10 +170,9 @@ def train_dpo(pairs: list[dict] | str | Path, # shared-schema pairs or a JSONL f
     settings = config or DPOTrainConfig()
     train, dropped = _training_pairs(pairs, settings)
     output_dir, key = Path(output_dir), training_key(settings, train)
-    meta_path = output_dir / METADATA_FILE
-    if meta_path.is_file() and json.loads(meta_path.read_text()).get("key") == key:
+    if finished := finished_run(output_dir, METADATA_FILE, key):
         log.info("%s: policy already trained with these settings and pairs (key %s)", output_dir, key)
-        return json.loads(meta_path.read_text()) | dict(model_dir=str(output_dir), cached=True)
+        return finished
     require_chat_template(settings.model, "DPO policy")  # before the weights load: a policy is trained in the format it is asked in
     device = device or default_device()
     checkpoint_dir = output_dir.with_name(f"{output_dir.name}-checkpoints") / key
@@ -191,7 +181,8 @@ def train_dpo(pairs: list[dict] | str | Path, # shared-schema pairs or a JSONL f
     model, tokenizer = trainable_policy(settings.model, device)
     trainer = DPOTrainer(model=model, args=_dpo_config(settings, checkpoint_dir, device, progress),
                          train_dataset=render_pairs(train, tokenizer, settings.strategy), processing_class=tokenizer,
-                         peft_config=_lora(settings), callbacks=callbacks)
+                         peft_config=lora_adapters(settings.lora_r, settings.lora_alpha, settings.lora_dropout,
+                                                     settings.lora_targets), callbacks=callbacks)
     if last:
         log.info("resuming DPO from %s", last)
     result = trainer.train(resume_from_checkpoint=last)

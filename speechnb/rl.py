@@ -19,7 +19,7 @@ from .dpo import collapse_flags, most_repeated_trigram, save_policy, strategy_me
 from .instructions import row_place
 from .models import DEFAULT_LLM, default_device
 from .prompting import require_chat_template
-from .training import add_trainer_arguments, read_metadata, run_key
+from .training import add_trainer_arguments, finished_run, lora_adapters, run_key
 
 # %% auto 0
 __all__ = ['REWARD_FUNCTIONS', 'log', 'RL_METADATA_FILE', 'TRL_FIELDS', 'relevance_reward', 'loop_penalty', 'reward_model_reward',
@@ -194,14 +194,10 @@ def rl_dataset(questions: list[str], # from `rl_prompts`
 # %% ../nbs/51_rl.ipynb 24
 def _rl_trainer(settings: dict, questions: list[str], checkpoint_dir: Path, device: str, callbacks, progress: bool):
     "TRL's GRPO or RLOO trainer on the policy with LoRA adapters (none when `lora_r` is 0)."
-    from peft import LoraConfig
     from transformers import PrinterCallback
     from trl import GRPOTrainer, RLOOTrainer
     model, tokenizer = trainable_policy(settings["model"], device)
-    peft_config = None
-    if settings["lora_r"] > 0:
-        peft_config = LoraConfig(r=settings["lora_r"], lora_alpha=settings["lora_alpha"], lora_dropout=settings["lora_dropout"],
-                                 target_modules=settings["lora_targets"], task_type="CAUSAL_LM")
+    peft_config = lora_adapters(settings["lora_r"], settings["lora_alpha"], settings["lora_dropout"], settings["lora_targets"])
     trainer_class = GRPOTrainer if settings["algorithm"] == "grpo" else RLOOTrainer
     trainer = trainer_class(model=model, reward_funcs=reward_functions(settings["reward_functions"], settings["reward_model_dir"]),
                             args=rl_arguments(settings, checkpoint_dir, device, progress), train_dataset=rl_dataset(questions, settings["strategy"]),
@@ -235,14 +231,6 @@ def _reward_model_identity(settings: dict) -> str | None:
     from speechnb.reward import REWARD_METADATA_FILE
     return (Path(settings["reward_model_dir"]) / REWARD_METADATA_FILE).read_text(encoding="utf-8")
 
-def _finished_run(output_dir: Path, key: str) -> dict | None:
-    "The metadata of a policy already trained in `output_dir` with this key, else None."
-    path = output_dir / RL_METADATA_FILE
-    if not path.is_file():
-        return None
-    metadata = read_metadata(path, {"key": str, "steps": int})
-    return metadata | dict(model_dir=str(output_dir), cached=True) if metadata["key"] == key else None
-
 def train_rl(prompts: list[str] | list[dict] | str | Path, # questions, prompt rows or a JSONL file (the train split is used)
              output_dir: str | Path, # where the merged policy is saved
              config: RLTrainConfig | dict | None = None, # settings (a dict overrides the defaults)
@@ -257,7 +245,7 @@ def train_rl(prompts: list[str] | list[dict] | str | Path, # questions, prompt r
     settings = to_dict(check_rl_config(config, reward_model_dir))
     questions = rl_prompts(prompts, max_prompts=settings["max_prompts"])
     output_dir, key = Path(output_dir), run_key(settings, questions, _reward_model_identity(settings))
-    finished = _finished_run(output_dir, key)
+    finished = finished_run(output_dir, RL_METADATA_FILE, key)
     if finished:
         log.info("%s: policy already trained with these settings and prompts (key %s)", output_dir, key)
         return finished
@@ -299,8 +287,7 @@ def cli_rl(argv: list[str], # command-line words after `speechnb rl`
         project_root() / "configs" / args.profile / "rl.yaml" if args.profile else None
     config = apply_arguments(read_config(RLTrainConfig, path, "train") if path else RLTrainConfig(), args)
     questions = rl_prompts(check_input_file(args.prompts, "prompts file"), max_prompts=config.max_prompts)
-    check_output_dir(args.output, "policy folder")
-    config = check_rl_config(config)  # every input, the output and the settings checked before the policy loads
+    check_output_dir(args.output, "policy folder")  # train_rl then checks the settings, before the policy loads
     summary = train_rl(questions, args.output, config, resume=not args.no_resume, device=args.device)
     print(f"{summary['model_dir']}: {'already trained' if summary['cached'] else 'trained'} ({summary['steps']} steps on "
           f"{summary['prompts']} prompts, reward {summary['first_reward']} -> {summary['last_reward']}, "

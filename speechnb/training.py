@@ -11,7 +11,7 @@ from pathlib import Path
 from .core import SpeechnbError, atomic_folder, content_hash
 
 # %% auto 0
-__all__ = ['save_model_folder', 'read_metadata', 'run_key', 'add_trainer_arguments']
+__all__ = ['save_model_folder', 'read_metadata', 'run_key', 'finished_run', 'lora_adapters', 'add_trainer_arguments']
 
 # %% ../nbs/06b_training.ipynb 7
 def save_model_folder(output_dir: str | Path, # the folder to create or replace
@@ -72,6 +72,27 @@ def run_key(*parts) -> str:
     return content_hash(*parts)
 
 # %% ../nbs/06b_training.ipynb 17
+def finished_run(output_dir: str | Path, # the trained model's folder
+                 metadata_file: str, # its metadata file name, e.g. speechnb_dpo.json
+                 key: str, # this run's `run_key`
+                ) -> dict | None:
+    "The metadata of a model already trained in `output_dir` with this key (plus model_dir and cached=True), else None."
+    path = Path(output_dir) / metadata_file
+    if not path.is_file():
+        return None
+    metadata = read_metadata(path, {"key": str, "steps": int})
+    return metadata | dict(model_dir=str(output_dir), cached=True) if metadata["key"] == key else None
+
+def lora_adapters(r: int, # LoRA rank; 0: no adapters, every weight trains
+                  alpha: int, # LoRA scale
+                  dropout: float, # LoRA dropout
+                  targets: str | list[str], # modules that get adapters, e.g. "all-linear"
+                 ):
+    "peft's `LoraConfig` for a causal LM policy, or None when `r` is 0."
+    from peft import LoraConfig
+    return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, task_type="CAUSAL_LM") if r else None
+
+# %% ../nbs/06b_training.ipynb 20
 def add_trainer_arguments(parser, # the `train` subcommand's parser
                           step: str, # the step's config file name, e.g. "dpo" for configs/<profile>/dpo.yaml
                           settings: type, # the trainer's settings dataclass (one flag per field)
