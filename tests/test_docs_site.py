@@ -7,7 +7,6 @@ every notebook already runs under nbdev_test, and executing each a second time h
 """
 
 import base64
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -138,10 +137,8 @@ def test_search_finds_a_page(site, browser):
     assert browser.find_element(By.TAG_NAME, "h1").text == "Head to head"
 
 
-def test_audio_and_markdown_outputs_are_rendered():
-    spec = importlib.util.spec_from_file_location("build_docs", ROOT / "scripts" / "build_docs.py")
-    build_docs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build_docs)
+def test_audio_and_markdown_outputs_are_rendered(load_script):
+    build_docs = load_script("build_docs")
     import nbformat
     from IPython.display import Audio
 

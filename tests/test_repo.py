@@ -89,15 +89,6 @@ def test_experiment_notebooks_declare_the_pipeline_parameters():
         )
 
 
-def _render_readme():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("render_readme", ROOT / "scripts" / "render_readme.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_readme_and_index_are_rendered_from_the_template_and_the_reports():
     """README.md and nbs/index.ipynb are what docs/README.template.md gives with today's reports/: a README number that
     disagrees with reports/ (or a hand edit of either file) fails here."""
@@ -120,11 +111,11 @@ def test_readme_results_hold_no_hand_typed_measurements():
     assert not typed, f"numbers typed by hand in the README's results (read them from reports/): {typed}"
 
 
-def test_readme_follows_the_reports(tmp_path):
+def test_readme_follows_the_reports(tmp_path, load_script):
     import json
     import shutil
 
-    render = _render_readme()
+    render = load_script("render_readme")
     shutil.copytree(ROOT / "reports", tmp_path / "reports", ignore=shutil.ignore_patterns("figures", "executed"))
     metrics = json.loads((tmp_path / "reports" / "metrics.json").read_text())
     before, _ = render.render(tmp_path / "reports")

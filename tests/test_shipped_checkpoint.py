@@ -1,7 +1,6 @@
 """The speech connector shipped in checkpoints/bridge-default/: its weights are the ones its meta records, it loads,
 `speechnb ask` falls back to it on a fresh clone, and its model card is what its meta gives."""
 
-import importlib.util
 import json
 import logging
 import shutil
@@ -16,13 +15,6 @@ from speechnb.distill import SHIPPED_CHECKPOINT, default_checkpoint, read_meta, 
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / SHIPPED_CHECKPOINT
-
-
-def _ship_script():
-    spec = importlib.util.spec_from_file_location("ship_checkpoint", ROOT / "scripts" / "ship_checkpoint.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_shipped_weights_are_the_ones_their_meta_records():
@@ -70,12 +62,12 @@ def test_shipped_weights_that_disagree_with_their_sha256_are_refused(tmp_path):
         default_checkpoint(tmp_path / "none.json", shipped=tmp_path / "absent")
 
 
-def test_the_model_card_is_rendered_from_the_shipped_meta():
+def test_the_model_card_is_rendered_from_the_shipped_meta(load_script):
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "ship_checkpoint.py"), "--check"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    ship = _ship_script()
+    ship = load_script("ship_checkpoint")
     meta = json.loads((SHIPPED / "meta.json").read_text())
     before = ship.render_card(meta)
     meta["shipped"]["figures"]["ppl_audio"] = 9.8765
