@@ -79,9 +79,31 @@ def listening_for(config: JudgeConfig, # the judge's settings
     "The listening judge's settings when `config.listen` and the rubric is the speech one (safety and factuality: None)."
     return load_listening(rubric, config.rubrics) if config.listen and rubric.name == "speech" else None
 
+def _company_keys(batch: list[tuple[str, str]]) -> list[str]:
+    "Each item's cache key in its batch: its own key with the batch's (CTranslate2's int8 scores depend on the company)."
+    company = content_hash(sorted(k for k, _ in batch))
+    return [content_hash(k, company) for k, _ in batch]
+
 def _batches_to_run(items: dict, batch_size: int, cache: JudgeCache) -> list[list[tuple[str, str]]]:
-    "The batches of all `items` (cached or not) that hold an item the cache lacks: a rerun batches as the first run did."
-    return [b for b in _by_length(list(items.items()), batch_size) if any(k not in cache.entries for k, _ in b)]
+    "The batches of all `items` holding an item the cache lacks in that company: a rerun batches as the first run did."
+    return [b for b in _by_length(list(items.items()), batch_size) if any(k not in cache.entries for k in _company_keys(b))]
+
+def _run_batches(items: dict, # key -> chat text
+                 batch_size: int, # items run together
+                 cache: JudgeCache, # where outputs are kept, under their company keys
+                 run, # list of chat texts -> list of outputs
+                 desc: str, # progress bar label
+                 progress: bool, # show the bar
+                ) -> dict:
+    "key -> output of every item, running only the batches the cache lacks."
+    from tqdm.auto import tqdm
+    todo = _batches_to_run(items, batch_size, cache)
+    with tqdm(total=len(todo), desc=desc, unit="batch", disable=not progress or not todo) as bar:
+        for batch in todo:
+            cache.add(dict(zip(_company_keys(batch), run([t for _, t in batch]))))
+            bar.update(1)
+    batches = _by_length(list(items.items()), batch_size)
+    return {k: cache.entries[c] for batch in batches for (k, _), c in zip(batch, _company_keys(batch))}
 
 # %% ../nbs/35_judging.ipynb 9
 def reference_answers(prompts: list[str], # requests (repeats are answered once)
@@ -90,29 +112,20 @@ def reference_answers(prompts: list[str], # requests (repeats are answered once)
                       progress: bool = True, # show a progress bar
                      ) -> dict[str, str]:
     "The judge's own short answer to each distinct request, cached like its judgements."
-    from tqdm.auto import tqdm
     config = config or JudgeConfig()
     texts = judge_texts(config.rubrics)
     judge = judge or load_judge(config)
     cache = JudgeCache(f"{JUDGE_FORMAT_VERSION}|reference|{judge.identity}|{texts.writer}|{config.reference_tokens}")
     asked = {content_hash(p): judge.chat(reference_messages(texts.writer, p)) for p in dict.fromkeys(prompts)}
-    todo = _batches_to_run(asked, config.batch_size, cache)
-    with tqdm(total=len(todo), desc="judge references", unit="batch", disable=not progress or not todo) as bar:
-        for batch in todo:
-            cache.add(dict(zip([k for k, _ in batch], judge.write([t for _, t in batch], config.reference_tokens))))
-            bar.update(1)
-    return {p: cache.entries[content_hash(p)] for p in prompts}
+    written = _run_batches(asked, config.batch_size, cache, lambda batch: judge.write(batch, config.reference_tokens),
+                           "judge references", progress)
+    return {p: written[content_hash(p)] for p in prompts}
 
 def _judge_texts(judge, config: JudgeConfig, items: dict, labels: list[str], kind: str, system: str, progress: bool) -> dict:
     "Scores for {key: chat text} items not yet in the cache of `kind`, batched by length; returns key -> scores."
-    from tqdm.auto import tqdm
     cache = JudgeCache(f"{JUDGE_FORMAT_VERSION}|{kind}|{judge.identity}|{system}|{config.max_answer_words}")
-    todo = _batches_to_run(items, config.batch_size, cache)
-    with tqdm(total=len(todo), desc=f"judge ({kind})", unit="batch", disable=not progress or not todo) as bar:
-        for batch in todo:
-            cache.add(dict(zip([k for k, _ in batch], _score_batch(judge, labels, [t for _, t in batch]))))
-            bar.update(1)
-    return {k: cache.entries[k] for k in items}
+    return _run_batches(items, config.batch_size, cache, lambda batch: _score_batch(judge, labels, batch),
+                        f"judge ({kind})", progress)
 
 def judge_rows(rows: list[dict], # rows with `prompt` and `response` text
                config: JudgeConfig | None = None, # the judge's settings
