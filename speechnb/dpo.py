@@ -13,16 +13,16 @@ from collections import Counter
 from pathlib import Path
 
 from .config import add_number_argument, apply_arguments, to_dict
-from .core import SpeechnbError, check_input_file, check_output_dir, project_root, read_jsonl
+from .core import SpeechnbError, check_input_file, check_output_dir, content_hash, project_root, read_jsonl
 from .dpo_config import DPOTrainConfig, read_dpo_config
 from .models import DEFAULT_LLM, default_device, load_llm
 from .prompting import require_chat_template
 from .training import add_trainer_arguments, finished_run, lora_adapters, run_key, save_model_folder
 
 # %% auto 0
-__all__ = ['log', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'most_repeated_trigram', 'dpo_pairs', 'strategy_messages', 'render_pairs',
-           'trainable_policy', 'save_policy', 'training_key', 'train_dpo', 'content_words', 'collapse_flags',
-           'collapse_report', 'cli_dpo']
+__all__ = ['log', 'METADATA_FILE', 'EVASIVE_PATTERNS', 'most_repeated_trigram', 'order_by_source', 'dpo_pairs',
+           'strategy_messages', 'render_pairs', 'trainable_policy', 'save_policy', 'training_key', 'train_dpo',
+           'content_words', 'collapse_flags', 'collapse_report', 'cli_dpo']
 
 # %% ../nbs/50_dpo.ipynb 6
 log = logging.getLogger("speechnb.dpo")
@@ -34,10 +34,21 @@ def most_repeated_trigram(text: str, # any text
     lowered = [w.lower().strip(".,!?;:\"'") for w in text.split()]
     return max(Counter(zip(lowered, lowered[1:], lowered[2:])).values(), default=0)
 
+def order_by_source(pairs: list[dict], # records in the shared schema
+                    sources_first: list[str], # these sources first, in this order; every other source after them
+                    seed: int = 0, # picks the order within each source
+                   ) -> list[dict]:
+    "Pairs grouped by source, `sources_first` first; within a group a seeded order that does not depend on the input's."
+    rank = {source: i for i, source in enumerate(sources_first)}
+    return sorted(pairs, key=lambda p: (rank.get(p.get("source"), len(rank)),
+                                        content_hash("dpo-order", seed, p["prompt"], p["chosen"], p["rejected"])))
+
 def dpo_pairs(pairs: list[dict] | str | Path, # records in the shared schema, or a JSONL file of them
               splits: tuple[str, ...] = ("train",), # splits to keep
-              max_pairs: int | None = None, # keep at most this many (in file order)
+              max_pairs: int | None = None, # keep at most this many (in file order, or in `sources_first` order)
               drop_repetitive_chosen: bool = False, # skip pairs whose chosen answer repeats a word trigram 3+ times
+              sources_first: list[str] = (), # put pairs of these sources first (`order_by_source`); empty: file order
+              seed: int = 0, # the order within each source, with `sources_first`
              ) -> tuple[list[dict], Counter]:
     "The pairs DPO can learn from (strict preferences of the given splits); returns `(pairs, dropped_counts)`."
     from speechnb.preferences import clean_pairs
@@ -56,12 +67,13 @@ def dpo_pairs(pairs: list[dict] | str | Path, # records in the shared schema, or
             dropped["repetitive chosen"] += 1
         else:
             usable.append(pair)
+    usable = order_by_source(usable, list(sources_first), seed) if sources_first else usable
     if max_pairs is not None and len(usable) > max_pairs:
         dropped["over max_pairs"] += len(usable) - max_pairs
         usable = usable[:max_pairs]
     return usable, dropped
 
-# %% ../nbs/50_dpo.ipynb 16
+# %% ../nbs/50_dpo.ipynb 18
 def strategy_messages(strategy: str, # strategy name in data/prompting_strategies.yaml
                       prompt: str, # the request
                      ) -> list[dict]:
@@ -80,7 +92,7 @@ def render_pairs(pairs: list[dict], # DPO pairs from `dpo_pairs`
                  chosen=p["chosen"].strip(), rejected=p["rejected"].strip()) for p in pairs]
     return Dataset.from_list(rows)
 
-# %% ../nbs/50_dpo.ipynb 19
+# %% ../nbs/50_dpo.ipynb 21
 METADATA_FILE = "speechnb_dpo.json"
 
 def trainable_policy(name: str = DEFAULT_LLM, # embedded name, local folder or hub id
@@ -114,7 +126,7 @@ def training_key(settings: DPOTrainConfig, # the run's settings
     "Content hash identifying a DPO run: its settings and its pairs (prompt, chosen, rejected)."
     return run_key(to_dict(settings), [(p["prompt"], p["chosen"], p["rejected"]) for p in pairs])
 
-# %% ../nbs/50_dpo.ipynb 20
+# %% ../nbs/50_dpo.ipynb 22
 def _losses(settings: DPOTrainConfig) -> dict:
     "TRL's loss list: the preference loss, plus the NLL ('sft') term on the chosen answer when `sft_weight` > 0."
     if not settings.sft_weight:
@@ -135,11 +147,13 @@ def _dpo_config(settings: DPOTrainConfig, checkpoint_dir: Path, device: str, pro
         save_strategy="steps", save_steps=settings.save_steps, save_total_limit=settings.save_total_limit,
         logging_steps=settings.logging_steps, seed=settings.seed, data_seed=settings.seed,
         bf16=on_gpu, use_cpu=not on_gpu, report_to=[], disable_tqdm=not progress,
-        dataloader_num_workers=0, remove_unused_columns=False)
+        dataloader_num_workers=0, remove_unused_columns=False,
+        train_sampling_strategy="sequential" if settings.sources_first else "random")  # sources_first: the pairs' order is kept
 
 def _training_pairs(pairs: list[dict] | str | Path, settings: DPOTrainConfig) -> tuple[list[dict], Counter]:
     "The usable training pairs, or a one-line error saying why there are none."
-    train, dropped = dpo_pairs(pairs, max_pairs=settings.max_pairs, drop_repetitive_chosen=settings.drop_repetitive_chosen)
+    train, dropped = dpo_pairs(pairs, max_pairs=settings.max_pairs, drop_repetitive_chosen=settings.drop_repetitive_chosen,
+                               sources_first=settings.sources_first, seed=settings.seed)
     if not train:
         raise SpeechnbError(f"{pairs if isinstance(pairs, (str, Path)) else 'pairs'}: no usable training pairs "
                             f"(dropped: {dict(dropped) or 'none'})")
@@ -192,7 +206,7 @@ def train_dpo(pairs: list[dict] | str | Path, # shared-schema pairs or a JSONL f
     log.info("DPO: %d steps on %d pairs in %.0f s -> %s", summary["steps"], len(train), summary["train_seconds"], output_dir)
     return summary | dict(model_dir=str(output_dir), cached=False)
 
-# %% ../nbs/50_dpo.ipynb 32
+# %% ../nbs/50_dpo.ipynb 34
 EVASIVE_PATTERNS = (r"\bI'?m sorry\b", r"\bI am sorry\b", r"\bI (?:cannot|can ?not|can't|can’t)\b", r"\bas an AI\b",
                     r"\bI'?m (?:not able|unable)\b", r"\bI am (?:not able|unable)\b", r"\bI don'?t (?:know|have (?:access|information))\b",
                     r"\blanguage model\b", r"\bI (?:won't|will not) (?:be able|answer)\b")
@@ -239,7 +253,7 @@ def collapse_report(rows: list[dict], # response rows with `prompt`, `response` 
                                   off_topic=("off_topic", "mean"), relevance=("relevance", "mean"))
     return table.reset_index()
 
-# %% ../nbs/50_dpo.ipynb 36
+# %% ../nbs/50_dpo.ipynb 38
 def _file_settings(profile: str | None, config_file: str | None) -> DPOTrainConfig:
     "The `train` section of a dpo.yaml (`config_file`, else the profile's), the whole file checked; the defaults without either."
     if not (config_file or profile):

@@ -32,6 +32,7 @@ class DPOTrainConfig:
     max_length: int = bounded(256, ge=1) # tokens of prompt + answer kept (longer pairs are cut at the end)
     max_pairs: int | None = bounded(None, ge=1) # use at most this many training pairs (null: all)
     drop_repetitive_chosen: bool = False # skip pairs whose preferred answer loops (a word trigram 3+ times): DPO amplifies loops
+    sources_first: list[str] = field(default_factory=list) # train on pairs of these sources first (e.g. [judged]), in this order, then the rest, in a seeded order kept by the trainer; empty: all shuffled
     epochs: float = bounded(1.0, gt=0) # passes over the pairs (ignored when max_steps > 0)
     max_steps: int = bounded(-1, ge=-1) # optimizer steps (-1: from epochs)
     batch_size: int = bounded(2, ge=1) # pairs per device per step (TRL's per_device_train_batch_size)

@@ -23,8 +23,8 @@ from .preferences import SPLITS, check_prompt_splits, clean_pairs, make_pair, pa
 # %% auto 0
 __all__ = ['JUDGE_KEPT', 'HUMAN_EXTRA', 'JudgedPairsConfig', 'content_score', 'pair_refusal', 'prompt_key', 'answer_split',
            'judged_record', 'judged_pair_rule', 'answer_strategy', 'select_answers', 'check_listening_judge',
-           'pairs_from_judged', 'judged_pairs', 'read_human_pairs', 'merge_human_pairs', 'judged_pairs_parser',
-           'read_judged_pairs_config', 'cli_judged_pairs']
+           'pairs_from_judged', 'judged_pairs', 'read_human_pairs', 'merge_human_pairs', 'read_judged_pairs',
+           'judged_pairs_parser', 'read_judged_pairs_config', 'cli_judged_pairs']
 
 # %% ../nbs/42_judged_pairs.ipynb 7
 @dataclass
@@ -215,6 +215,20 @@ def merge_human_pairs(judged: list[dict], # judged pairs (`judged_pairs`)
     return merged, +Counter({"judged pair replaced by a human pair": len(judged) - len(kept)})
 
 # %% ../nbs/42_judged_pairs.ipynb 32
+def read_judged_pairs(path: str | Path, # a judged pairs JSONL, e.g. the judged_pairs step's `judged_pairs.jsonl`
+                     ) -> tuple[list[dict], Counter]:
+    "Judged pairs from their file, each with a `source`; a missing file or a malformed row is one line with file, line and field."
+    path = check_input_file(path, "judged pairs file", allow_empty=True)
+    rows = read_jsonl(path, required=("prompt", "chosen", "rejected", "split"))
+    for number, row in enumerate(rows, start=1):
+        margin = row.get("margin")
+        if margin is not None and (isinstance(margin, bool) or not isinstance(margin, (int, float))):
+            raise SpeechnbError(f"{row_place(path, number)}: field 'margin' must be a number, got {type(margin).__name__}")
+    pairs, dropped = clean_pairs([{**r, "source": r.get("source") or "judged", "tie": bool(r.get("tie"))} for r in rows], str(path))
+    check_prompt_splits(pairs)
+    return pairs, dropped
+
+# %% ../nbs/42_judged_pairs.ipynb 35
 _EXAMPLES = """examples:
   speechnb judged-pairs --responses data/runs/default/responses.jsonl --output judged_pairs.jsonl --config configs/default/judged_pairs.yaml
   speechnb judged-pairs --responses responses.jsonl --output pairs.jsonl --strategies base detailed --train-prompts 10

@@ -594,6 +594,7 @@ def plot_learning_curves(log_history: list[dict], # `training_log.json` / traine
 class RewardConfig:
     "The reward step (`configs/<profile>/reward.yaml`): which pairs, what model, how it trains and is evaluated."
     responses: str = "responses.jsonl" # responses file in the run folder, written by the generation step
+    judged: str | None = None # judged pairs file in the run folder (the judged_pairs step's), put before the contrast pairs; null: none
     pairs: PairsConfig = field(default_factory=PairsConfig) # which contrast pairs (and pair files) train the model
     model: RewardModelConfig = field(default_factory=RewardModelConfig) # what the model is
     training: RewardTrainingConfig = field(default_factory=RewardTrainingConfig) # how it trains
@@ -620,6 +621,7 @@ def _reward_parser() -> argparse.ArgumentParser:
                        help="pairs file (speechnb/TRL JSONL or LLaMA-Factory ranking JSON): split 'train' trains, 'validation' validates")
     train.add_argument("--output", required=True, type=Path, help="folder for the finished model (checkpoints: OUTPUT-checkpoints)")
     train.add_argument("--no-resume", action="store_true", help="start afresh instead of resuming from the last checkpoint")
+    train.add_argument("--judged", dest="judged_file", type=Path, help="judged pairs JSONL (`speechnb judged-pairs`, the judged_pairs step): put before the --pairs pairs")
     add_config_arguments(train.add_argument_group("model", RewardModelConfig.__doc__), RewardModelConfig, "model.", skip=("lora",))
     add_config_arguments(train.add_argument_group("training", RewardTrainingConfig.__doc__), RewardTrainingConfig, "training.")
     apply = sub.add_parser("score", help="add a reward to each row of a JSONL file", epilog=_SCORE_EXAMPLES, formatter_class=raw,
@@ -632,11 +634,15 @@ def _reward_parser() -> argparse.ArgumentParser:
 
 def _train_command(args: argparse.Namespace) -> int:
     "`speechnb reward train`: paths checked, config read and overridden by flags, pairs loaded, then the model trained."
+    from speechnb.judged_pairs import read_judged_pairs
     pairs_path = check_input_file(args.pairs_file, "pairs file")
+    judged_path = check_input_file(args.judged_file, "judged pairs file", allow_empty=True) if args.judged_file else None
     output = check_output_dir(args.output, "reward model folder")
     config = read_config(RewardConfig, check_input_file(args.config, "config file")) if args.config else RewardConfig()
     config = apply_arguments(config, args)
-    pairs, dropped = load_pairs(pairs_path)
+    judged, dropped = read_judged_pairs(judged_path) if judged_path else ([], Counter())
+    pairs, more_dropped = load_pairs(pairs_path)
+    pairs, dropped = judged + pairs, dropped + more_dropped
     for reason, count in dropped.items():
         print(f"dropped {count} pair(s): {reason}")
     train_pairs = [p for p in pairs if p.get("split", "train") == "train"]

@@ -69,6 +69,10 @@ PAIRS = (
     '{"prompt": "What colour is the sky?", "chosen": "It is blue.", "rejected": "**Blue** (see 1) and 2)).", '
     '"split": "train"}\n'
 )
+JUDGED = (  # one judged pair, as the judged_pairs step writes it
+    '{"prompt": "What colour is the sky?", "chosen": "It is blue.", "rejected": "**Blue** (see 1) and 2)).", '
+    '"split": "train", "source": "judged", "margin": 1.5, "chosen_config": "detailed", "rejected_config": "base"}\n'
+)
 JUDGE_PAIRS = '{"prompt": "What colour is the sky?", "response_a": "It is blue.", "response_b": "**Blue**."}\n'
 METRICS = "prompt_id,config,words\np1,base,3\np1,detailed,5\np2,base,4\np2,detailed,2\n"
 MALFORMED = (  # line 3 is cut short
@@ -90,6 +94,16 @@ GENERATE = ["generate", "--prompts", "{tmp}/prompts.jsonl"]
 SPEAK = ["speak", "--outdir", "{tmp}/wavs"]
 COMPARE = ["compare", "--input", "{tmp}/metrics.csv", "--score", "words"]
 REWARD_SCORE = ["reward", "score", "--model", "{tmp}/scorer"]
+REWARD_TRAIN_JUDGED = [
+    "reward",
+    "train",
+    "--pairs",
+    "{tmp}/pairs.jsonl",
+    "--judged",
+    "{tmp}/judged.jsonl",
+    "--output",
+    "{tmp}/rm-out",
+]
 DPO = ["dpo", "train", "--device", "cpu", "--max-steps", "1", "--max-pairs", "1"]
 DISTILL_TRAIN = ["distill", "train", "--config", "configs/smoke/distill.yaml"]
 EXPORT = ["annotate", "export", "--db", "{tmp}/study.sqlite"]
@@ -615,6 +629,45 @@ CASES = [
         ["reward", "train", "--pairs", "{tmp}/pairs.jsonl", "--output", "{tmp}/rm-out", "--config", "{tmp}/bad.yaml"],
         {"pairs.jsonl": PAIRS, "bad.yaml": "training:\n  batch_size: many\n"},
         ["bad.yaml", "line 2", "batch_size"],
+        ["rm-out"],
+    ),
+    # issue 28: the judged pairs file (the judged_pairs step's output) is checked before any model loads
+    Case(
+        "reward-train-judged-pairs-missing",
+        [*REWARD_TRAIN_JUDGED],
+        {"pairs.jsonl": PAIRS},
+        ["judged.jsonl", "judged pairs file", "not found"],
+        ["rm-out"],
+    ),
+    Case(
+        "reward-train-judged-pairs-row-without-rejected-after-a-blank-line",
+        [*REWARD_TRAIN_JUDGED],
+        {
+            "pairs.jsonl": PAIRS,
+            "judged.jsonl": JUDGED + "\n" + JUDGED.replace(', "rejected": "**Blue** (see 1) and 2))."', ""),
+        },
+        ["judged.jsonl", "line 3", "missing field 'rejected'"],
+        ["rm-out"],
+    ),
+    Case(
+        "reward-train-judged-pairs-answer-not-text",
+        [*REWARD_TRAIN_JUDGED],
+        {"pairs.jsonl": PAIRS, "judged.jsonl": JUDGED + JUDGED.replace('"chosen": "It is blue."', '"chosen": 42')},
+        ["judged.jsonl", "line 2", "'chosen'", "text"],
+        ["rm-out"],
+    ),
+    Case(
+        "reward-train-judged-pairs-margin-not-a-number",
+        [*REWARD_TRAIN_JUDGED],
+        {"pairs.jsonl": PAIRS, "judged.jsonl": JUDGED.replace('"margin": 1.5', '"margin": "wide"')},
+        ["judged.jsonl", "line 1", "'margin'", "number"],
+        ["rm-out"],
+    ),
+    Case(
+        "reward-train-judged-pairs-unknown-split",
+        [*REWARD_TRAIN_JUDGED],
+        {"pairs.jsonl": PAIRS, "judged.jsonl": JUDGED.replace('"split": "train"', '"split": "dev"')},
+        ["judged.jsonl", "line 1", "'split'", "dev"],
         ["rm-out"],
     ),
     Case(
