@@ -469,6 +469,58 @@ def reports_page(out: Path) -> dict:
     return dict(title="Reports", url="reports.html", text=plain_text(body)[:20000])
 
 
+# --- outputs stored in the source notebooks (`--store-outputs`) -------------------------------------------------
+
+# Widget views (tqdm.auto's bars) point at a kernel that is gone; the text beside them is a placeholder.
+DROPPED_MIME = ("application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json")
+
+
+def stable_output(output):
+    "The output as it is stored in the source notebook, or None when it is dropped (stderr: warnings, progress bars)."
+    if output.output_type == "stream" and output.name == "stderr":
+        return None
+    if output.output_type in ("display_data", "execute_result"):
+        data = {k: v for k, v in output.get("data", {}).items() if k not in DROPPED_MIME}
+        if not data or len(data) < len(output.get("data", {})):
+            return None  # a widget: its text/plain ("HBox(...)") says nothing without the kernel
+        output.data = data
+        output.metadata = {}
+    return output
+
+
+def store_outputs(paths: list[Path], use_cache: bool = True) -> list[tuple[Path, str]]:
+    """Execute each notebook (`execute`, so the docs' cache is shared) and write its outputs back into the source
+    notebook: stderr and widgets dropped, flagged (`tst_flags`) cells left without output, then nbdev_clean (execution
+    counts, `at 0x...` ids). A notebook that fails to execute is left as it is; returns the (path, error) of those."""
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    flags, failed = skip_flags(), []
+    for path in paths:
+        print(f"storing outputs of {path.name}", file=sys.stderr, flush=True)
+        try:
+            done = execute(path, use_cache)
+        except (CellExecutionError, TimeoutError, RuntimeError) as error:
+            line = next((ln for ln in reversed(str(error).splitlines()) if ln.strip()), type(error).__name__)
+            failed.append((path, re.sub(r"\x1b\[[0-9;]*m", "", line).strip()))
+            print(f"  failed: {failed[-1][1]}", file=sys.stderr, flush=True)
+            continue
+        nb = nbformat.read(str(path), as_version=4)
+        if [c.source for c in nb.cells] != [c.source for c in done.cells]:
+            raise RuntimeError(f"{path.name}: the executed copy's cells differ from the notebook's")
+        for cell, ran in zip(nb.cells, done.cells):
+            if cell.cell_type != "code":
+                continue
+            ran_outputs = [] if flags & set(directives(cell.source)) else ran.get("outputs", [])
+            cell.outputs = [o for o in (stable_output(o) for o in ran_outputs) if o is not None]
+        nbformat.write(nb, str(path))
+    from nbdev.clean import nbdev_clean
+
+    for path in paths:
+        nbdev_clean.__wrapped__(fname=str(path))  # the plain function, not the command line parser
+    return failed
+
+
 # --- the site -----------------------------------------------------------------------------------------------
 
 
@@ -570,6 +622,19 @@ if __name__ == "__main__":
     parser.add_argument(
         "--no-cache", action="store_true", help="execute every notebook again (default: reuse _proc/docs/)"
     )
+    parser.add_argument(
+        "--store-outputs",
+        nargs="*",
+        metavar="NOTEBOOK",
+        help="instead of building the site, execute these notebooks (paths or stems; none: every library notebook) "
+        "and store their outputs in them, as nbdev_clean leaves them",
+    )
     args = parser.parse_args()
+    if args.store_outputs is not None:
+        stems = [Path(name).stem for name in args.store_outputs]
+        failed = store_outputs(library_notebooks(stems or None), use_cache=not args.no_cache)
+        for path, line in failed:
+            print(f"not stored (failed to execute): {path.name}: {line}")
+        sys.exit(1 if failed else 0)
     index = build(Path(args.out), args.only, use_cache=not args.no_cache)
     print(f"docs site: {index}")
