@@ -494,6 +494,7 @@ def store_outputs(paths: list[Path], use_cache: bool = True) -> list[tuple[Path,
     counts, `at 0x...` ids). A notebook that fails to execute is left as it is; returns the (path, error) of those."""
     import nbformat
     from nbclient.exceptions import CellExecutionError
+    from nbformat.v4.rwbase import split_lines
 
     flags, failed = skip_flags(), []
     for path in paths:
@@ -505,15 +506,19 @@ def store_outputs(paths: list[Path], use_cache: bool = True) -> list[tuple[Path,
             failed.append((path, re.sub(r"\x1b\[[0-9;]*m", "", line).strip()))
             print(f"  failed: {failed[-1][1]}", file=sys.stderr, flush=True)
             continue
-        nb = nbformat.read(str(path), as_version=4)
-        if [c.source for c in nb.cells] != [c.source for c in done.cells]:
-            raise RuntimeError(f"{path.name}: the executed copy's cells differ from the notebook's")
-        for cell, ran in zip(nb.cells, done.cells):
-            if cell.cell_type != "code":
+        # the source as JSON, not through nbformat, whose writer gives an id to a cell without one
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if ["".join(c["source"]) for c in nb["cells"]] != [c.source for c in done.cells]:
+            failed.append((path, "the notebook changed while it was executed"))
+            continue
+        for cell, ran in zip(nb["cells"], done.cells):
+            if cell["cell_type"] != "code":
                 continue
-            ran_outputs = [] if flags & set(directives(cell.source)) else ran.get("outputs", [])
-            cell.outputs = [o for o in (stable_output(o) for o in ran_outputs) if o is not None]
-        nbformat.write(nb, str(path))
+            ran_outputs = [] if flags & set(directives(ran.source)) else ran.get("outputs", [])
+            cell["outputs"] = [o for o in (stable_output(o) for o in ran_outputs) if o is not None]
+        # text as lists of lines, as Jupyter saves it (line-based diffs)
+        nb = split_lines(nbformat.from_dict(nb))
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     from nbdev.clean import nbdev_clean
 
     for path in paths:
