@@ -301,12 +301,13 @@ def symbol_doc(module, name: str) -> str:
 def render_output(output) -> str:
     "One cell output as HTML: HTML (tables, audio players) as is, images inline, Markdown rendered, text preformatted."
     if output.output_type == "stream":
-        return f"<pre>{html.escape(output.text)}</pre>"
+        return f"<pre>{html.escape(stable_text(output.text))}</pre>"
     if output.output_type == "error":
         return f"<div class='error'><pre>{html.escape(output.ename + ': ' + output.evalue)}</pre></div>"
     data = output.get("data", {})
     kind = next((k for k in OUTPUT_ORDER if k in data), None)
     value = data.get(kind, "")
+    value = stable_text(value, kind) if kind and kind.startswith("text/") else value  # as stored in the notebook
     if kind == "text/html":
         return value
     if kind == "image/png":
@@ -475,15 +476,28 @@ def reports_page(out: Path) -> dict:
 DROPPED_MIME = ("application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json")
 
 
+def stable_text(text: str, kind: str = "text/plain") -> str:
+    """Text an output prints, without what differs from run to run and machine to machine: a temporary folder
+    (`tempfile`'s `tmp` and 8 random characters) is shown as `<tmp>`, this checkout's folder as `<repo>` (escaped in
+    HTML and Markdown)."""
+    import tempfile
+
+    tmp, repo = ("&lt;tmp&gt;", "&lt;repo&gt;") if kind in ("text/html", "text/markdown") else ("<tmp>", "<repo>")
+    text = re.sub(re.escape(tempfile.gettempdir()) + r"[/\\]tmp[a-z0-9_]{8}\b", tmp, text)
+    return text.replace(str(ROOT), repo)
+
+
 def stable_output(output):
     "The output as it is stored in the source notebook, or None when it is dropped (stderr: warnings, progress bars)."
-    if output.output_type == "stream" and output.name == "stderr":
-        return None
+    if output.output_type == "stream":
+        if output.name == "stderr":
+            return None
+        output.text = stable_text(output.text)
     if output.output_type in ("display_data", "execute_result"):
         data = {k: v for k, v in output.get("data", {}).items() if k not in DROPPED_MIME}
         if not data or len(data) < len(output.get("data", {})):
             return None  # a widget: its text/plain ("HBox(...)") says nothing without the kernel
-        output.data = data
+        output.data = {k: stable_text(v, k) if k.startswith("text/") else v for k, v in data.items()}
         output.metadata = {}
     return output
 
