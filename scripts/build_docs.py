@@ -307,7 +307,7 @@ def render_output(output) -> str:
     data = output.get("data", {})
     kind = next((k for k in OUTPUT_ORDER if k in data), None)
     value = data.get(kind, "")
-    value = stable_text(value, kind) if kind and kind.startswith("text/") else value  # as stored in the notebook
+    value = stable_text(value) if kind and kind.startswith("text/") else value  # as stored in the notebook
     if kind == "text/html":
         return value
     if kind == "image/png":
@@ -476,15 +476,14 @@ def reports_page(out: Path) -> dict:
 DROPPED_MIME = ("application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json")
 
 
-def stable_text(text: str, kind: str = "text/plain") -> str:
-    """Text an output prints, without what differs from run to run and machine to machine: a temporary folder
-    (`tempfile`'s `tmp` and 8 random characters) is shown as `<tmp>`, this checkout's folder as `<repo>` (escaped in
-    HTML and Markdown)."""
+def stable_text(text: str) -> str:
+    """Text an output prints, without what differs from run to run and machine to machine: a folder in the temporary
+    folder (`tempfile`'s, whatever its prefix) and this checkout's folder are shown as `…`."""
     import tempfile
 
-    tmp, repo = ("&lt;tmp&gt;", "&lt;repo&gt;") if kind in ("text/html", "text/markdown") else ("<tmp>", "<repo>")
-    text = re.sub(re.escape(tempfile.gettempdir()) + r"[/\\]tmp[a-z0-9_]{8}\b", tmp, text)
-    return text.replace(str(ROOT), repo)
+    # not inside base64 (audio players, images), whose alphabet holds "/tmp/" by chance
+    text = re.sub(r"(?<![\w+/=])" + re.escape(tempfile.gettempdir()) + r"[/\\][^/\\\s'\"<>]+", "…", text)
+    return text.replace(str(ROOT), "…")
 
 
 def stable_output(output):
@@ -497,7 +496,7 @@ def stable_output(output):
         data = {k: v for k, v in output.get("data", {}).items() if k not in DROPPED_MIME}
         if not data or len(data) < len(output.get("data", {})):
             return None  # a widget: its text/plain ("HBox(...)") says nothing without the kernel
-        output.data = {k: stable_text(v, k) if k.startswith("text/") else v for k, v in data.items()}
+        output.data = {k: stable_text(v) if k.startswith("text/") else v for k, v in data.items()}
         output.metadata = {}
     return output
 
@@ -529,7 +528,13 @@ def store_outputs(paths: list[Path], use_cache: bool = True) -> list[tuple[Path,
             if cell["cell_type"] != "code":
                 continue
             ran_outputs = [] if flags & set(directives(ran.source)) else ran.get("outputs", [])
-            cell["outputs"] = [o for o in (stable_output(o) for o in ran_outputs) if o is not None]
+            cell["outputs"] = []
+            for output in (o for o in (stable_output(o) for o in ran_outputs) if o is not None):
+                last = cell["outputs"][-1] if cell["outputs"] else None
+                if last and last.output_type == output.output_type == "stream" and last.name == output.name:
+                    last.text += output.text  # one block, as Jupyter shows it (a dropped stderr stream split it)
+                else:
+                    cell["outputs"].append(output)
         # text as lists of lines, as Jupyter saves it (line-based diffs)
         nb = split_lines(nbformat.from_dict(nb))
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
