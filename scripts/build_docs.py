@@ -214,10 +214,13 @@ def skip_flags() -> set[str]:
 
 
 def cache_key(path: Path) -> str:
-    "What an executed notebook depends on: its content, the speechnb modules it uses (as the pipeline derives them)."
+    """What an executed notebook depends on: its cells (not their stored outputs: storing them must not make the next
+    build execute the notebook again), the speechnb modules it uses (as the pipeline derives them), the configs."""
     from speechnb.reproduce import module_graph, notebook_source, used_modules
 
-    digest = hashlib.sha256(path.read_bytes())
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    inputs = [(c["cell_type"], "".join(c["source"]), c.get("metadata", {}).get("tags")) for c in cells]
+    digest = hashlib.sha256(json.dumps(inputs).encode())
     for name in used_modules(notebook_source(path), module_graph(ROOT)):
         digest.update((ROOT / "speechnb" / f"{name}.py").read_bytes())
     for config in sorted((ROOT / "configs").rglob("*.yaml")):
