@@ -61,6 +61,8 @@ td{overflow-wrap:break-word} td,th{border:1px solid #d0d7de;padding:.25rem .55re
 .sym{border-left:4px solid #1f3b57;padding:.2rem 1rem;margin:1.2rem 0;background:#fafbfc}
 .sym blockquote{margin:0} .skipped{color:#57606a;font-size:.9em} details{margin:.3rem 0}
 .gallery img{max-width:100%;border:1px solid #d0d7de;margin:.5rem 0}
+a.anchor-link{margin-left:.3rem;text-decoration:none;color:#57606a;visibility:hidden}
+:is(h1,h2,h3,h4):hover a.anchor-link{visibility:visible} .unfinished{border-left:4px solid #bf8700;padding:.3rem .8rem}
 """
 # A search over a prebuilt index, by hand: the site must work from file:// (no fetch of a JSON file there) and
 # offline, and no search library (lunr.js and the like) is installed; ranking is "every word present", title first.
@@ -156,8 +158,9 @@ def page(title: str, body: str, prefix: str = "", current: str = "") -> str:
     )
     wrapped = re.sub(r"(<table\b.*?</table>)", r"<div class='table-wrap'>\1</div>", body, flags=re.S)
     body, contents = with_anchors(wrapped)
+    full_title = title if title == "speechnb" else f"{title} – speechnb"
     return (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} – speechnb</title>"
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(full_title)}</title>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style>"
         f"{highlight_css()}{scripts}</head><body>{nav(prefix)}<div id='search-results'></div>"
         f"<div class='layout'>{sidebar(current, prefix)}<main class='page'>{body}</main>{contents}</div></body></html>"
@@ -335,7 +338,7 @@ def render_cell(cell, module, flags: set[str]) -> str:
         return f"{docs}<details><summary>source</summary>{highlight(code)}</details>" if code else ""
     skipped = sorted(flags & set(marks))
     note = f"<p class='skipped'>not run when building the docs (flagged {', '.join(skipped)})</p>" if skipped else ""
-    outputs = "".join(render_output(output) for output in cell.get("outputs", []))
+    outputs = "".join(render_output(output) for output in kept_outputs(cell.get("outputs", [])))
     return f"<div class='cell'>{highlight(code)}{note}<div class='output'>{outputs}</div></div>"
 
 
@@ -361,6 +364,11 @@ def render_notebook(nb, target: Path, fallback: str, prefix: str = "") -> dict:
         if not (cell.cell_type == "raw" and cell.source.startswith("---"))
     )
     head = f"<h1>{html.escape(title)}</h1>" + (f"<p class='lead'>{markdown(description)}</p>" if description else "")
+    # an experiment executed by papermill that had not finished when the site was built (a run still going, or killed)
+    states = [cell.metadata.get("papermill", {}).get("status") for cell in nb.cells if cell.cell_type == "code"]
+    if "papermill" in nb.metadata and any(state in ("pending", "running") for state in states):
+        done = states.count("completed")
+        head += f"<p class='unfinished'>This run had not finished: {done} of {len(states)} code cells had run.</p>"
     target.parent.mkdir(parents=True, exist_ok=True)
     current = target.name if not prefix else ""
     target.write_text(page(title, head + body, prefix, current), encoding="utf-8")
@@ -485,7 +493,7 @@ def stable_text(text: str) -> str:
     import tempfile
 
     # not inside base64 (audio players, images), whose alphabet holds "/tmp/" by chance
-    text = re.sub(r"(?<![\w+/=])" + re.escape(tempfile.gettempdir()) + r"[/\\][^/\\\s'\"<>]+", "…", text)
+    text = re.sub(r"(?<![\w+/=])" + re.escape(tempfile.gettempdir()) + r"[/\\][^/\\\s'\"<>:,;()\[\]]+", "…", text)
     return text.replace(str(ROOT), "…")
 
 
@@ -502,6 +510,22 @@ def stable_output(output):
         output.data = {k: stable_text(v) if k.startswith("text/") else v for k, v in data.items()}
         output.metadata = {}
     return output
+
+
+def kept_outputs(outputs: list) -> list:
+    "A cell's outputs as stored and shown: `stable_output`s, a run of stdout pieces (split by stderr) as one block."
+    import copy
+
+    kept = []
+    for output in (stable_output(copy.deepcopy(o)) for o in outputs):
+        last = kept[-1] if kept else None
+        if output is None:
+            continue
+        if last and last.output_type == output.output_type == "stream" and last.name == output.name:
+            last.text += output.text
+        else:
+            kept.append(output)
+    return kept
 
 
 def store_outputs(paths: list[Path], use_cache: bool = True) -> list[tuple[Path, str]]:
@@ -531,13 +555,7 @@ def store_outputs(paths: list[Path], use_cache: bool = True) -> list[tuple[Path,
             if cell["cell_type"] != "code":
                 continue
             ran_outputs = [] if flags & set(directives(ran.source)) else ran.get("outputs", [])
-            cell["outputs"] = []
-            for output in (o for o in (stable_output(o) for o in ran_outputs) if o is not None):
-                last = cell["outputs"][-1] if cell["outputs"] else None
-                if last and last.output_type == output.output_type == "stream" and last.name == output.name:
-                    last.text += output.text  # one block, as Jupyter shows it (a dropped stderr stream split it)
-                else:
-                    cell["outputs"].append(output)
+            cell["outputs"] = kept_outputs(ran_outputs)
         # text as lists of lines, as Jupyter saves it (line-based diffs)
         nb = split_lines(nbformat.from_dict(nb))
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
