@@ -61,6 +61,8 @@ td{overflow-wrap:break-word} td,th{border:1px solid #d0d7de;padding:.25rem .55re
 .sym{border-left:4px solid #1f3b57;padding:.2rem 1rem;margin:1.2rem 0;background:#fafbfc}
 .sym blockquote{margin:0} .skipped{color:#57606a;font-size:.9em} details{margin:.3rem 0}
 .gallery img{max-width:100%;border:1px solid #d0d7de;margin:.5rem 0}
+a.anchor-link{margin-left:.3rem;text-decoration:none;color:#57606a;visibility:hidden}
+:is(h1,h2,h3,h4):hover a.anchor-link{visibility:visible} .unfinished{border-left:4px solid #bf8700;padding:.3rem .8rem}
 """
 # A search over a prebuilt index, by hand: the site must work from file:// (no fetch of a JSON file there) and
 # offline, and no search library (lunr.js and the like) is installed; ranking is "every word present", title first.
@@ -156,8 +158,9 @@ def page(title: str, body: str, prefix: str = "", current: str = "") -> str:
     )
     wrapped = re.sub(r"(<table\b.*?</table>)", r"<div class='table-wrap'>\1</div>", body, flags=re.S)
     body, contents = with_anchors(wrapped)
+    full_title = title if title == "speechnb" else f"{title} – speechnb"
     return (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} – speechnb</title>"
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(full_title)}</title>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style>"
         f"{highlight_css()}{scripts}</head><body>{nav(prefix)}<div id='search-results'></div>"
         f"<div class='layout'>{sidebar(current, prefix)}<main class='page'>{body}</main>{contents}</div></body></html>"
@@ -214,10 +217,13 @@ def skip_flags() -> set[str]:
 
 
 def cache_key(path: Path) -> str:
-    "What an executed notebook depends on: its content, the speechnb modules it uses (as the pipeline derives them)."
+    """What an executed notebook depends on: its cells (not their stored outputs: storing them must not make the next
+    build execute the notebook again), the speechnb modules it uses (as the pipeline derives them), the configs."""
     from speechnb.reproduce import module_graph, notebook_source, used_modules
 
-    digest = hashlib.sha256(path.read_bytes())
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    inputs = [(c["cell_type"], "".join(c["source"]), c.get("metadata", {}).get("tags")) for c in cells]
+    digest = hashlib.sha256(json.dumps(inputs).encode())
     for name in used_modules(notebook_source(path), module_graph(ROOT)):
         digest.update((ROOT / "speechnb" / f"{name}.py").read_bytes())
     for config in sorted((ROOT / "configs").rglob("*.yaml")):
@@ -301,12 +307,13 @@ def symbol_doc(module, name: str) -> str:
 def render_output(output) -> str:
     "One cell output as HTML: HTML (tables, audio players) as is, images inline, Markdown rendered, text preformatted."
     if output.output_type == "stream":
-        return f"<pre>{html.escape(output.text)}</pre>"
+        return f"<pre>{html.escape(stable_text(output.text))}</pre>"
     if output.output_type == "error":
         return f"<div class='error'><pre>{html.escape(output.ename + ': ' + output.evalue)}</pre></div>"
     data = output.get("data", {})
     kind = next((k for k in OUTPUT_ORDER if k in data), None)
     value = data.get(kind, "")
+    value = stable_text(value) if kind and kind.startswith("text/") else value  # as stored in the notebook
     if kind == "text/html":
         return value
     if kind == "image/png":
@@ -331,7 +338,7 @@ def render_cell(cell, module, flags: set[str]) -> str:
         return f"{docs}<details><summary>source</summary>{highlight(code)}</details>" if code else ""
     skipped = sorted(flags & set(marks))
     note = f"<p class='skipped'>not run when building the docs (flagged {', '.join(skipped)})</p>" if skipped else ""
-    outputs = "".join(render_output(output) for output in cell.get("outputs", []))
+    outputs = "".join(render_output(output) for output in kept_outputs(cell.get("outputs", [])))
     return f"<div class='cell'>{highlight(code)}{note}<div class='output'>{outputs}</div></div>"
 
 
@@ -357,6 +364,11 @@ def render_notebook(nb, target: Path, fallback: str, prefix: str = "") -> dict:
         if not (cell.cell_type == "raw" and cell.source.startswith("---"))
     )
     head = f"<h1>{html.escape(title)}</h1>" + (f"<p class='lead'>{markdown(description)}</p>" if description else "")
+    # an experiment executed by papermill that had not finished when the site was built (a run still going, or killed)
+    states = [cell.metadata.get("papermill", {}).get("status") for cell in nb.cells if cell.cell_type == "code"]
+    if "papermill" in nb.metadata and any(state in ("pending", "running") for state in states):
+        done = states.count("completed")
+        head += f"<p class='unfinished'>This run had not finished: {done} of {len(states)} code cells had run.</p>"
     target.parent.mkdir(parents=True, exist_ok=True)
     current = target.name if not prefix else ""
     target.write_text(page(title, head + body, prefix, current), encoding="utf-8")
@@ -469,6 +481,91 @@ def reports_page(out: Path) -> dict:
     return dict(title="Reports", url="reports.html", text=plain_text(body)[:20000])
 
 
+# --- outputs stored in the source notebooks (`--store-outputs`) -------------------------------------------------
+
+# Widget views (tqdm.auto's bars) point at a kernel that is gone; the text beside them is a placeholder.
+DROPPED_MIME = ("application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json")
+
+
+def stable_text(text: str) -> str:
+    """Text an output prints, without what differs from run to run and machine to machine: a folder in the temporary
+    folder (`tempfile`'s, whatever its prefix) and this checkout's folder are shown as `…`."""
+    import tempfile
+
+    # not inside base64 (audio players, images), whose alphabet holds "/tmp/" by chance
+    text = re.sub(r"(?<![\w+/=])" + re.escape(tempfile.gettempdir()) + r"[/\\][^/\\\s'\"<>:,;()\[\]]+", "…", text)
+    return text.replace(str(ROOT), "…")
+
+
+def stable_output(output):
+    "The output as it is stored in the source notebook, or None when it is dropped (stderr: warnings, progress bars)."
+    if output.output_type == "stream":
+        if output.name == "stderr":
+            return None
+        output.text = stable_text(output.text)
+    if output.output_type in ("display_data", "execute_result"):
+        data = {k: v for k, v in output.get("data", {}).items() if k not in DROPPED_MIME}
+        if not data or len(data) < len(output.get("data", {})):
+            return None  # a widget: its text/plain ("HBox(...)") says nothing without the kernel
+        output.data = {k: stable_text(v) if k.startswith("text/") else v for k, v in data.items()}
+        output.metadata = {}
+    return output
+
+
+def kept_outputs(outputs: list) -> list:
+    "A cell's outputs as stored and shown: `stable_output`s, a run of stdout pieces (split by stderr) as one block."
+    import copy
+
+    kept = []
+    for output in (stable_output(copy.deepcopy(o)) for o in outputs):
+        last = kept[-1] if kept else None
+        if output is None:
+            continue
+        if last and last.output_type == output.output_type == "stream" and last.name == output.name:
+            last.text += output.text
+        else:
+            kept.append(output)
+    return kept
+
+
+def store_outputs(paths: list[Path], use_cache: bool = True) -> list[tuple[Path, str]]:
+    """Execute each notebook (`execute`, so the docs' cache is shared) and write its outputs back into the source
+    notebook: stderr and widgets dropped, flagged (`tst_flags`) cells left without output, then nbdev_clean (execution
+    counts, `at 0x...` ids). A notebook that fails to execute is left as it is; returns the (path, error) of those."""
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+    from nbformat.v4.rwbase import split_lines
+
+    flags, failed = skip_flags(), []
+    for path in paths:
+        print(f"storing outputs of {path.name}", file=sys.stderr, flush=True)
+        try:
+            done = execute(path, use_cache)
+        except (CellExecutionError, TimeoutError, RuntimeError) as error:
+            line = next((ln for ln in reversed(str(error).splitlines()) if ln.strip()), type(error).__name__)
+            failed.append((path, re.sub(r"\x1b\[[0-9;]*m", "", line).strip()))
+            print(f"  failed: {failed[-1][1]}", file=sys.stderr, flush=True)
+            continue
+        # the source as JSON, not through nbformat, whose writer gives an id to a cell without one
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if ["".join(c["source"]) for c in nb["cells"]] != [c.source for c in done.cells]:
+            failed.append((path, "the notebook changed while it was executed"))
+            continue
+        for cell, ran in zip(nb["cells"], done.cells):
+            if cell["cell_type"] != "code":
+                continue
+            ran_outputs = [] if flags & set(directives(ran.source)) else ran.get("outputs", [])
+            cell["outputs"] = kept_outputs(ran_outputs)
+        # text as lists of lines, as Jupyter saves it (line-based diffs)
+        nb = split_lines(nbformat.from_dict(nb))
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    from nbdev.clean import nbdev_clean
+
+    for path in paths:
+        nbdev_clean.__wrapped__(fname=str(path))  # the plain function, not the command line parser
+    return failed
+
+
 # --- the site -----------------------------------------------------------------------------------------------
 
 
@@ -570,6 +667,19 @@ if __name__ == "__main__":
     parser.add_argument(
         "--no-cache", action="store_true", help="execute every notebook again (default: reuse _proc/docs/)"
     )
+    parser.add_argument(
+        "--store-outputs",
+        nargs="*",
+        metavar="NOTEBOOK",
+        help="instead of building the site, execute these notebooks (paths or stems; none: every library notebook) "
+        "and store their outputs in them, as nbdev_clean leaves them",
+    )
     args = parser.parse_args()
+    if args.store_outputs is not None:
+        stems = [Path(name).stem for name in args.store_outputs]
+        failed = store_outputs(library_notebooks(stems or None), use_cache=not args.no_cache)
+        for path, line in failed:
+            print(f"not stored (failed to execute): {path.name}: {line}")
+        sys.exit(1 if failed else 0)
     index = build(Path(args.out), args.only, use_cache=not args.no_cache)
     print(f"docs site: {index}")

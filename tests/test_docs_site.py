@@ -168,3 +168,21 @@ def test_pages_have_sidebar_contents_working_source_links_and_no_sideways_scroll
     assert contents and all(browser.find_elements(By.ID, a.get_attribute("href").split("#")[1]) for a in contents)
     sources = [a.get_attribute("href") for a in browser.find_elements(By.LINK_TEXT, "source")]
     assert sources and all(href.split("#L")[-1].isdigit() for href in sources)
+
+
+def test_stored_outputs_drop_stderr_widgets_and_temporary_folders(load_script):
+    """`build_docs.py --store-outputs` keeps what a reader needs and nothing that changes from run to run."""
+    import tempfile
+
+    import nbformat
+
+    build_docs, new = load_script("build_docs"), nbformat.v4.new_output
+    assert build_docs.stable_output(new("stream", name="stderr", text="UserWarning: ...\n")) is None
+    bar = {"application/vnd.jupyter.widget-view+json": {"model_id": "1"}, "text/plain": "HBox(children=())"}
+    assert build_docs.stable_output(new("display_data", data=bar)) is None  # tqdm.auto's bar
+    tmp = str(Path(tempfile.gettempdir()) / "rl-test-ab12cd_9")
+    said = build_docs.stable_output(new("stream", name="stdout", text=f"{tmp}/bad.yaml, line 2: x ({ROOT}/nbs)\n"))
+    assert said.text == "…/bad.yaml, line 2: x (…/nbs)\n"
+    shown = build_docs.stable_output(new("display_data", data={"text/html": f"<p>{tmp}</p>"}, metadata={"a": 1}))
+    assert shown.data["text/html"] == "<p>…</p>" and shown.metadata == {}
+    assert build_docs.stable_text(f"base64,AAA{tmp}") == f"base64,AAA{tmp}"  # an audio player's data is left alone

@@ -130,3 +130,16 @@ def test_readme_follows_the_reports(tmp_path, load_script):
         raise AssertionError("a missing measurement must fail the README, not print a blank")
     except KeyError as exc:
         assert "ppl_audio" in str(exc)
+
+
+def test_stored_outputs_hold_no_error_stderr_or_execution_count():
+    """Outputs stored in the library notebooks (`scripts/build_docs.py --store-outputs`) show results, not failures."""
+    import json
+
+    for notebook in sorted((ROOT / "nbs").glob("*.ipynb")):
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            for output in cell.get("outputs", []):
+                text = "".join(output.get("text", "")) + "".join(output.get("data", {}).get("text/plain", ""))
+                assert output["output_type"] != "error" and "Traceback (most recent call last)" not in text, notebook
+                assert output.get("name") != "stderr", f"{notebook.name}: a stderr stream is stored"
+                assert output.get("execution_count") is None, f"{notebook.name}: run nbdev_clean"
