@@ -20,7 +20,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ[variable] = "1"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def load_script():
     'Import a file of scripts/ as a module (scripts/ is not a package): `load_script("render_readme")`.'
 

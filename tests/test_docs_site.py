@@ -19,30 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["31_compare", "40_preferences"]
 
 
-def _browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium and driver, "chromium and chromedriver are needed: apt-get install chromium chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='speechnb-chrome-')}",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(driver), options=options)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
@@ -57,8 +33,10 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    driver = _browser()
+def browser(load_script):
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver_path, "chromium and chromedriver are needed: apt-get install chromium chromium-driver"
+    driver = load_script("docs_screenshots").browser(driver_path, chromium)  # offline: no host name resolves
     yield driver
     driver.quit()
 
@@ -172,8 +150,6 @@ def test_pages_have_sidebar_contents_working_source_links_and_no_sideways_scroll
 
 def test_stored_outputs_drop_stderr_widgets_and_temporary_folders(load_script):
     """`build_docs.py --store-outputs` keeps what a reader needs and nothing that changes from run to run."""
-    import tempfile
-
     import nbformat
 
     build_docs, new = load_script("build_docs"), nbformat.v4.new_output
