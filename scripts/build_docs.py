@@ -307,13 +307,12 @@ def symbol_doc(module, name: str) -> str:
 def render_output(output) -> str:
     "One cell output as HTML: HTML (tables, audio players) as is, images inline, Markdown rendered, text preformatted."
     if output.output_type == "stream":
-        return f"<pre>{html.escape(stable_text(output.text))}</pre>"
+        return f"<pre>{html.escape(output.text)}</pre>"
     if output.output_type == "error":
         return f"<div class='error'><pre>{html.escape(output.ename + ': ' + output.evalue)}</pre></div>"
     data = output.get("data", {})
     kind = next((k for k in OUTPUT_ORDER if k in data), None)
     value = data.get(kind, "")
-    value = stable_text(value) if kind and kind.startswith("text/") else value  # as stored in the notebook
     if kind == "text/html":
         return value
     if kind == "image/png":

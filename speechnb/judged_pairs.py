@@ -220,10 +220,6 @@ def read_judged_pairs(path: str | Path, # a judged pairs JSONL, e.g. the judged_
     "Judged pairs from their file, each with a `source`; a missing file or a malformed row is one line with file, line and field."
     path = check_input_file(path, "judged pairs file", allow_empty=True)
     rows = read_jsonl(path, required=("prompt", "chosen", "rejected", "split"))
-    for number, row in enumerate(rows, start=1):
-        margin = row.get("margin")
-        if margin is not None and (isinstance(margin, bool) or not isinstance(margin, (int, float))):
-            raise SpeechnbError(f"{row_place(path, number)}: field 'margin' must be a number, got {type(margin).__name__}")
     pairs, dropped = clean_pairs([{**r, "source": r.get("source") or "judged", "tie": bool(r.get("tie"))} for r in rows], str(path))
     check_prompt_splits(pairs)
     return pairs, dropped

@@ -70,6 +70,9 @@ def clean_pairs(pairs: Iterable[dict], # records in the shared schema
                 raise SpeechnbError(f"{row_place(where, number)}: field {name!r} must be text, got {type(pair[name]).__name__}")
         if pair.get("split", "train") not in SPLITS:
             raise SpeechnbError(f"{row_place(where, number)}: field 'split' is {pair['split']!r} (expected one of {', '.join(SPLITS)})")
+        margin = pair.get("margin")
+        if margin is not None and (isinstance(margin, bool) or not isinstance(margin, (int, float))):
+            raise SpeechnbError(f"{row_place(where, number)}: field 'margin' must be a number, got {type(margin).__name__}")
         if not pair["chosen"].strip() or not pair["rejected"].strip():
             dropped["empty response"] += 1
         elif pair["chosen"].strip() == pair["rejected"].strip():
