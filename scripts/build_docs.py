@@ -491,9 +491,9 @@ def stable_text(text: str) -> str:
     folder (`tempfile`'s, whatever its prefix) and this checkout's folder are shown as `…`."""
     import tempfile
 
+    text = text.replace(str(ROOT), "…")  # first: a checkout may itself sit in the temporary folder (a fresh clone)
     # not inside base64 (audio players, images), whose alphabet holds "/tmp/" by chance
-    text = re.sub(r"(?<![\w+/=])" + re.escape(tempfile.gettempdir()) + r"[/\\][^/\\\s'\"<>:,;()\[\]]+", "…", text)
-    return text.replace(str(ROOT), "…")
+    return re.sub(r"(?<![\w+/=])" + re.escape(tempfile.gettempdir()) + r"[/\\][^/\\\s'\"<>:,;()\[\]]+", "…", text)
 
 
 def stable_output(output):
