@@ -15,7 +15,7 @@ from .judge_rubrics import JUDGE_FORMAT_VERSION
 from .judge_listening import (LISTEN_QUANTITIES, Listening, listening_judgement, listening_penalties,
                                       listening_quantities, listening_shift)
 from .judging import (JudgeCache, JudgeConfig, check_judge_rows, pair_verdict, judge_pairs, judge_rows, load_judge,
-                              position_bias)
+                              position_bias, settle_tie)
 
 # %% auto 0
 __all__ = ['CHECK_FIELDS', 'CHECK_KINDS', 'check_file', 'read_check_pairs', 'judge_check', 'check_metrics',
@@ -51,7 +51,7 @@ def judge_check(rows: list[dict], # check pairs (`read_check_pairs`)
     answers = [dict(prompt=r["prompt"], response=r[side]) for side in ("good", "bad") for r in rows]
     scored = judge_rows(answers, config, judge, progress=progress)
     pairs = judge_pairs([dict(prompt=r["prompt"], response_a=r["good"], response_b=r["bad"]) for r in rows], config, judge,
-                        progress=progress)
+                        progress=progress, ratings=[(g["judge"], b["judge"]) for g, b in zip(scored[:len(rows)], scored[len(rows):])])
     table = []
     for r, good, bad, pair in zip(rows, scored[:len(rows)], scored[len(rows):], pairs):
         table.append({"id": r["id"], "kind": r["kind"], "split": r["split"],
@@ -69,9 +69,12 @@ def check_metrics(table, # output of `judge_check`
     diff = table[f"good_{own}overall"] - table[f"bad_{own}overall"]
     point = (diff > tie_margin).astype(float) + 0.5 * (diff.abs() <= tie_margin)
     winner = table[f"pair_{own}winner"]
+    orders = table.get(f"pair_{own}orders_winner", winner)  # before ties went to the pointwise ratings
     pair = winner == "a"
     out = dict(check_accuracy=round(float(point.mean()), 4), check_accuracy_pairwise=round(float(pair.mean()), 4),
-               check_pairwise_ties=round(float((winner == "tie").mean()), 4), check_pairs=len(table))
+               check_accuracy_pairwise_orders=round(float((orders == "a").mean()), 4),
+               check_pairwise_ties=round(float((winner == "tie").mean()), 4),
+               check_pairwise_orders_ties=round(float((orders == "tie").mean()), 4), check_pairs=len(table))
     for column, values in (("split", ("dev", "test")), ("kind", CHECK_KINDS)):
         for value in values:
             mask = table[column] == value
@@ -152,6 +155,7 @@ def listen_from_scores(scores, # `listening_fit_table` output: the LLM's stored 
                        rows: list[dict], # the check pairs (their texts), matched by `id`
                        listening: Listening, # weights and budget
                        tie_margin: float = 0.1, # pairwise margins up to this are ties
+                       break_ties: bool = True, # settle pairwise ties by the pointwise ratings, as `JudgeConfig.break_ties`
                       ):
     "A `judge_check`-shaped table of the listening judge and the LLM alone, from stored LLM scores (no model needed)."
     import pandas as pd
@@ -165,6 +169,9 @@ def listen_from_scores(scores, # `listening_fit_table` output: the LLM's stored 
         own = pair_verdict(s["llm_margin_a_first"], s["llm_margin_a_second"], tie_margin)
         shift = listening_shift(pair["good"], pair["bad"], listening)
         heard = pair_verdict(s["llm_margin_a_first"] + shift, s["llm_margin_a_second"] + shift, tie_margin)
+        if break_ties:  # as `judge_pairs` settles a tie: by the pointwise ratings
+            own = settle_tie(own, sides["good_llm_overall"], sides["bad_llm_overall"], tie_margin)
+            heard = settle_tie(heard, sides["good_overall"], sides["bad_overall"], tie_margin)
         table.append({k: s[k] for k in ("id", "kind", "split")} | sides | {f"pair_{k}": v for k, v in heard.items()}
                      | {f"pair_llm_{k}": v for k, v in own.items()})
     return pd.DataFrame(table)
@@ -184,14 +191,15 @@ def accuracy_by_kind(table, # `judge_check` output
                 found = check_metrics(sub, tie_margin, llm_only)
                 rows.append(dict(split=split, kind=kind, judge="LLM alone" if llm_only or "good_llm_overall" not in table else "listening",
                                  pairs=len(sub), pointwise=found["check_accuracy"], pairwise=found["check_accuracy_pairwise"],
-                                 pairwise_ties=found["check_pairwise_ties"]))
+                                 pairwise_ties=found["check_pairwise_ties"], pairwise_orders=found["check_accuracy_pairwise_orders"],
+                                 pairwise_orders_ties=found["check_pairwise_orders_ties"]))
     return pd.DataFrame(rows)
 
 def plot_accuracy_by_kind(accuracy, # `accuracy_by_kind` output
                           split: str = "test", # the half shown
                           title: str = "", # figure title
                          ):
-    "Bars of pointwise and pairwise accuracy per kind, one colour per judge, with the 0.9 target line."
+    "Bars of pointwise and pairwise accuracy per kind, one colour per judge, the 0.9 target line, and a tick where both orders alone got to."
     import matplotlib.pyplot as plt
     import numpy as np
     part = accuracy[accuracy["split"] == split]
@@ -200,11 +208,19 @@ def plot_accuracy_by_kind(accuracy, # `accuracy_by_kind` output
     width = 0.8 / len(judges)
     for ax, measure in zip(axes, ("pointwise", "pairwise")):
         for j, judge in enumerate(judges):
-            values = [part[(part["kind"] == k) & (part["judge"] == judge)][measure].mean() for k in kinds]
-            ax.bar(np.arange(len(kinds)) + (j - (len(judges) - 1) / 2) * width, values, width, label=judge)
+            at = np.arange(len(kinds)) + (j - (len(judges) - 1) / 2) * width
+            mean = lambda column, judge=judge: [part[(part["kind"] == k) & (part["judge"] == judge)][column].mean() for k in kinds]
+            ax.bar(at, mean(measure), width, label=judge)
+            if measure == "pairwise" and "pairwise_orders" in part:  # the stricter count: won in both orders, ties not settled
+                ax.scatter(at, mean("pairwise_orders"), marker="_", s=220, color="black", zorder=3,
+                           label="won in both orders" if j == 0 else None)
         ax.axhline(0.9, color="grey", linestyle="--", linewidth=1)
         ax.set_xticks(range(len(kinds)), kinds, rotation=30, ha="right")
-        ax.set(title=measure, ylim=(0, 1.05), ylabel="accuracy" if measure == "pointwise" else None)
+        named = "pairwise (ties settled pointwise)" if measure == "pairwise" and "pairwise_orders" in part else measure
+        ax.set(title=named, ylim=(0, 1.05), ylabel="accuracy" if measure == "pointwise" else None)
+    ticks = [h for h, label in zip(*axes[1].get_legend_handles_labels()) if label == "won in both orders"]
+    if ticks:
+        axes[1].legend(handles=ticks, fontsize=8, loc="lower left")
     axes[0].legend(fontsize=8, loc="lower left")
     pairs = int(part[part["kind"] == "all"]["pairs"].iloc[0]) if (part["kind"] == "all").any() else len(part)
     fig.suptitle(title or f"Check-set accuracy by kind ({split} half, {pairs} pairs)", fontsize=10)

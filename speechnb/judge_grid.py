@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from .config import bounded
 from .core import SpeechnbError
 from .judge_listening import LISTEN_QUANTITIES
-from .judging import JudgeConfig, judge_pairs, judge_rows, position_bias
+from .judging import (JudgeConfig, judge_pairs, judge_rows, load_judge, pair_ratings, position_bias, settle_ties,
+                              tied_answers)
 
 # %% auto 0
-__all__ = ['NOT_ASPECTS', 'pairwise_rates', 'JudgedGridConfig', 'grid_prompts', 'judge_grid_aspects', 'judge_grid_pairs',
-           'plot_aspect_profile']
+__all__ = ['NOT_ASPECTS', 'pairwise_rates', 'JudgedGridConfig', 'grid_prompts', 'judge_grid', 'plot_aspect_profile']
 
 # %% ../nbs/37_judge_grid.ipynb 8
 def pairwise_rates(judged: list[dict], # `judge_pairs` output; `response_a` is the configuration being rated
@@ -56,43 +56,57 @@ def grid_prompts(rows: list[dict], # grid rows with `prompt_id` and `config`
     return shared[:limit] if limit else shared
 
 # %% ../nbs/37_judge_grid.ipynb 12
-def judge_grid_aspects(rows: list[dict], # grid rows: prompt_id, prompt, response, config
-                       settings: JudgedGridConfig, # how much to judge
-                       judge=None, # a loaded judge
-                       progress: bool = True, # show progress bars
-                      ):
-    "A DataFrame of the judged rows (every configuration, the first `aspect_prompts` shared prompts), one `judge_<aspect>` column per aspect."
-    import pandas as pd
-    configs = list(dict.fromkeys(r["config"] for r in rows))
-    chosen = set(grid_prompts(rows, configs, settings.aspect_prompts))
-    picked = [r for r in rows if r["prompt_id"] in chosen]
-    judged = judge_rows(picked, settings.judge, judge, "grid", progress)
-    return pd.DataFrame([{**{k: r[k] for k in ("prompt_id", "prompt", "config", "response")},
-                          **{f"judge_{k}": v for k, v in r["judge"].items()}} for r in judged])
-
-def judge_grid_pairs(rows: list[dict], # grid rows: prompt_id, prompt, response, config
-                     settings: JudgedGridConfig, # which pairs, how many prompts
-                     judge=None, # a loaded judge
-                     progress: bool = True, # show progress bars
-                    ):
-    "Head-to-head rates per configured pair and judge (the configured one, and the LLM alone when listening), both orders."
-    import pandas as pd
+def _pairs_asked(rows: list[dict], settings: JudgedGridConfig) -> dict:
+    "{pair: `judge_pairs` rows}: each configured pair's shared prompts, `response_a` from the configuration rated."
     answers = {(r["prompt_id"], r["config"]): r for r in rows}
-    table = []
+    asked = {}
     for pair in settings.pairs:
         a, b = pair.split(":")
         prompts = grid_prompts(rows, [a, b], settings.pair_prompts)
         if not prompts:
             raise SpeechnbError(f"judged pair {pair!r}: no prompt answered by both (configurations: "
                                 f"{', '.join(dict.fromkeys(r['config'] for r in rows))})")
-        asked = [dict(prompt=answers[p, a]["prompt"], response_a=answers[p, a]["response"], response_b=answers[p, b]["response"])
-                 for p in prompts]
-        verdicts = judge_pairs(asked, settings.judge, judge, f"pair {pair}", progress)
-        for name, found in _judges_verdicts(verdicts).items():
-            bias = position_bias(found)
-            table.append(dict(a=a, b=b, judge=name) | pairwise_rates(found, settings.n_boot) | dict(
-                first_shown_bonus=bias["first_shown_bonus"], orders_disagree=bias["orders_disagree"]))
-    return pd.DataFrame(table)
+        asked[pair] = [dict(prompt=answers[p, a]["prompt"], response_a=answers[p, a]["response"],
+                            response_b=answers[p, b]["response"]) for p in prompts]
+    return asked
+
+def judge_grid(rows: list[dict], # grid rows: prompt_id, prompt, response, config
+               settings: JudgedGridConfig, # which pairs, how many prompts
+               judge=None, # a loaded judge
+               progress: bool = True, # show progress bars
+              ):
+    "The aspect table (`judge_<aspect>` columns) and the head-to-head rates per pair and judge, with one pointwise pass for both."
+    import dataclasses
+    import pandas as pd
+    judge = judge or load_judge(settings.judge)
+    asked = _pairs_asked(rows, settings)
+    strict = dataclasses.replace(settings.judge, break_ties=False)
+    verdicts = {pair: judge_pairs(q, strict, judge, f"pair {pair}", progress) for pair, q in asked.items()}
+    configs = list(dict.fromkeys(r["config"] for r in rows))
+    chosen = set(grid_prompts(rows, configs, settings.aspect_prompts))
+    picked = [r for r in rows if r["prompt_id"] in chosen]
+    tied = [t for found in verdicts.values() for t in tied_answers(found)] if settings.judge.break_ties else []
+    judged = judge_rows(picked + tied, settings.judge, judge, "grid", progress)  # shared answers are rated once
+    if settings.judge.break_ties:
+        ratings = pair_ratings(judged)
+        verdicts = {pair: settle_ties(found, [ratings(v) for v in found], settings.judge.tie_margin)
+                    for pair, found in verdicts.items()}
+    aspects = pd.DataFrame([{**{k: r[k] for k in ("prompt_id", "prompt", "config", "response")},
+                             **{f"judge_{k}": v for k, v in r["judge"].items()}} for r in judged[:len(picked)]])
+    return aspects, pd.DataFrame([row for pair, found in verdicts.items() for row in _pair_rows(pair, found, settings.n_boot)])
+
+def _pair_rows(pair: str, verdicts: list[dict], n_boot: int) -> list[dict]:
+    "One row of rates per judge (the configured one, and the LLM alone when listening) for a pair's verdicts."
+    a, b = pair.split(":")
+    rows = []
+    for name, found in _judges_verdicts(verdicts).items():
+        bias = position_bias(found)
+        orders = pairwise_rates([{"judge": dict(winner=j["judge"].get("orders_winner", j["judge"]["winner"]))} for j in found],
+                                n_boot)  # before ties went to the pointwise ratings
+        rows.append(dict(a=a, b=b, judge=name) | pairwise_rates(found, n_boot) | dict(
+            first_shown_bonus=bias["first_shown_bonus"], orders_disagree=bias["orders_disagree"],
+            orders_tie=orders["tie"], orders_preferred_or_tied=orders["preferred_or_tied"]))
+    return rows
 
 def _judges_verdicts(verdicts: list[dict]) -> dict:
     "{judge name: verdicts}: the listening judge's and the LLM's own when listening, else the LLM's."
@@ -102,9 +116,9 @@ def _judges_verdicts(verdicts: list[dict]) -> dict:
     return {"listening": verdicts, "LLM alone": own}
 
 # %% ../nbs/37_judge_grid.ipynb 18
-NOT_ASPECTS = ("complete", "overall", "llm_overall", "content", *LISTEN_QUANTITIES)  # judge columns that are not 1-5 aspects
+NOT_ASPECTS = ("complete", "overall", "llm_overall", "content", "repeats", *LISTEN_QUANTITIES)  # judge columns that are not 1-5 aspects
 
-def plot_aspect_profile(aspects, # `judge_grid_aspects` output
+def plot_aspect_profile(aspects, # the aspect table of `judge_grid`
                         order: list[str] | None = None, # configurations in plotting order
                         title: str = "", # figure title
                        ):

@@ -20,7 +20,7 @@ from .judge_engines import LocalJudge, OpenAIJudge, choice_tokens, read_scores
 
 # %% auto 0
 __all__ = ['JudgeConfig', 'load_judge', 'JudgeCache', 'check_judge_rows', 'listening_for', 'reference_answers', 'judge_rows',
-           'judge_pairs', 'pair_verdict', 'position_bias']
+           'judge_pairs', 'tied_answers', 'pair_ratings', 'settle_ties', 'settle_tie', 'pair_verdict', 'position_bias']
 
 # %% ../nbs/35_judging.ipynb 8
 @dataclass
@@ -36,6 +36,7 @@ class JudgeConfig:
     tie_margin: float = bounded(0.1, ge=0) # judged overall scores closer than this count as a tie in head-to-head rates
     reference: bool = True # pointwise: the judge first answers each request itself and grades against that answer (catches confident wrong answers)
     reference_tokens: int = bounded(48, ge=1) # length limit of the judge's own reference answer
+    break_ties: bool = True # pairwise: a tie of the two orders goes to the answers' pointwise (reference-graded) ratings when they differ by more than tie_margin
     listen: bool = True # judge the speech rubric as a listener: the LLM's relevance, helpfulness and correctness less measured penalties for speaking time, read-aloud marks and loops (weights in data/judge_rubrics.yaml); off: the LLM's six aspects alone
     device: str | None = None # device of a local judge CTranslate2 cannot run (transformers): cpu or cuda
 
@@ -172,8 +173,9 @@ def judge_pairs(rows: list[dict], # rows with `prompt`, `response_a`, `response_
                 judge=None, # a loaded judge (default: load the one `config` asks for)
                 where: str = "pairs", # the rows' source, for errors
                 progress: bool = True, # show a tqdm bar
+                ratings: list[tuple[dict, dict]] | None = None, # pointwise `judge` dicts of each row's two answers, when already made
                ) -> list[dict]:
-    "Rows with `judge`: the winner (a, b, or tie when the orders disagree) and the ratings in each order."
+    "Rows with `judge`: the winner (a, b, or tie), the ratings in each order, and how the winner was decided."
     config = config or JudgeConfig()
     check_judge_rows(rows, ("prompt", "response_a", "response_b"), where)
     rubric = load_rubric(config.rubric, config.rubrics)
@@ -190,7 +192,52 @@ def judge_pairs(rows: list[dict], # rows with `prompt`, `response_a`, `response_
         shift = listening_shift(row["response_a"], row["response_b"], listening) if listening else 0.0
         verdicts.append({**row, "judge": _pair_outcome(scores[content_hash(*first)], scores[content_hash(*second)],
                                                        config.tie_margin, shift if listening else None)})
-    return verdicts
+    if not config.break_ties:
+        return verdicts
+    if ratings is None:  # rate the answers of tied pairs only
+        asked = tied_answers(verdicts)
+        found = pair_ratings(judge_rows(asked, config, judge, "tied pairs", progress) if asked else [])
+        ratings = [found(v) for v in verdicts]
+    return settle_ties(verdicts, ratings, config.tie_margin)
+
+def tied_answers(verdicts: list[dict], # `judge_pairs` verdicts before ties are settled
+                ) -> list[dict]:
+    "The two answers (`prompt`, `response` rows) of each pair a judge (the configured one or the LLM alone) left tied."
+    tied = [v for v in verdicts if "tie" in (v["judge"]["winner"], v["judge"].get("llm_winner"))]
+    return [dict(prompt=v["prompt"], response=v[side]) for v in tied for side in ("response_a", "response_b")]
+
+def pair_ratings(judged: list[dict], # `judge_rows` output that rated answers of some pairs
+                ):
+    "A function from a verdict to the (answer a, answer b) pointwise `judge` dicts found in `judged` ({} where not rated)."
+    found = {(r["prompt"], r["response"]): r["judge"] for r in judged}
+    return lambda v: (found.get((v["prompt"], v["response_a"]), {}), found.get((v["prompt"], v["response_b"]), {}))
+
+def settle_ties(verdicts: list[dict], # `judge_pairs` verdicts
+                ratings: list[tuple[dict, dict]], # per verdict, the pointwise `judge` dicts of answers a and b ({} if none)
+                tie_margin: float, # pointwise differences up to this stay ties
+               ) -> list[dict]:
+    "The verdicts with each tie, the listening judge's and the LLM's own (`llm_*`), given to the answer rated higher pointwise."
+    settled = []
+    for v, (a, b) in zip(verdicts, ratings):
+        found = settle_tie(v["judge"], a.get("overall", math.nan), b.get("overall", math.nan), tie_margin)
+        if "llm_winner" in found:
+            own = {k.removeprefix("llm_"): x for k, x in found.items() if k.startswith("llm_")}
+            own = settle_tie(own, a.get("llm_overall", math.nan), b.get("llm_overall", math.nan), tie_margin)
+            found |= {f"llm_{k}": x for k, x in own.items()}
+        settled.append({**v, "judge": found})
+    return settled
+
+def settle_tie(verdict: dict, # a pair's verdict (`winner` from the two orders)
+               overall_a: float, # answer a's pointwise overall score
+               overall_b: float, # answer b's pointwise overall score
+               tie_margin: float, # pointwise differences up to this stay ties
+              ) -> dict:
+    "The verdict with `orders_winner` (the orders' own), and a tie given to the answer rated higher pointwise by more than `tie_margin`."
+    difference = overall_a - overall_b  # nan (not rated) stays a tie
+    pointwise = "a" if difference > tie_margin else "b" if difference < -tie_margin else "tie"
+    decided = verdict["winner"] != "tie" or pointwise == "tie"
+    return verdict | dict(orders_winner=verdict["winner"], winner=verdict["winner"] if decided else pointwise,
+                          decided_by="orders" if verdict["winner"] != "tie" else "pointwise" if pointwise != "tie" else "tie")
 
 def _pair_outcome(a_first: dict, a_second: dict, tie_margin: float, shift: float | None = None) -> dict:
     "The verdict from the two orders' ratings, with a listening `shift` added to both margins (the LLM's own kept as `llm_*`)."
