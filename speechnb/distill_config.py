@@ -122,6 +122,8 @@ class DistillEvalConfig:
     cascade: bool = True # also run the Whisper ASR -> LLM cascade for comparison
     asr: str | None = None # the cascade's Whisper; null: `speechnb.whisper.DEFAULT_ASR` (whisper-base)
     real_speech: bool = False # also evaluate on the real recordings of Debian's pocketsphinx-testdata
+    # also the ASR's word error rate on every held-out-topic question in the held-out voices, with bootstrap intervals
+    heldout_wer: bool = False
     judge: bool = False # rate the text, audio, cascade, no-prompt answers with the LLM judge (relevance 4+: on topic)
     # held-out synthetic questions judged (the real recordings are all judged); null: all
     judge_questions: int | None = bounded(None, ge=1)

@@ -21,7 +21,7 @@ __all__ = ['log', 'TOPICS', 'TEMPLATES', 'POCKETSPHINX_TESTDATA', 'composed_ques
            'chat_prompt', 'generate_batch', 'self_instruct_transcripts', 'transcript_split', 'heldout_topics',
            'topic_words', 'heldout_words', 'mentions', 'distill_split', 'check_unseen_topics', 'spoken',
            'greedy_targets', 'gather_transcripts', 'distill_voices', 'select_transcripts', 'build_distill_rows',
-           'sample_passages', 'librispeech_rows', 'real_speech_rows']
+           'heldout_questions', 'sample_passages', 'librispeech_rows', 'real_speech_rows']
 
 # %% ../nbs/61_distill_data.ipynb 6
 log = logging.getLogger("speechnb.distill_data")
@@ -359,6 +359,15 @@ def build_distill_rows(config: dict, # the `data` section of a distill config
     return rows
 
 # %% ../nbs/61_distill_data.ipynb 50
+def heldout_questions(config: dict, # the `data` section of a distill config
+                     ) -> list[dict]:
+    "Every composed question about a held-out topic, as `transcript`, `topic`, in composed order (test split first)."
+    held = set(heldout_topics(config.get("heldout_topic_fraction") or 0.0, config.get("heldout_topic_seed", 0)))
+    if not held:
+        raise SpeechnbError("data.heldout_topic_fraction: no topic is held out, so there are no held-out-topic questions")
+    return [q for q in composed_questions(None, config.get("seed", 0)) if q["topic"] in held]
+
+# %% ../nbs/61_distill_data.ipynb 53
 def sample_passages(path: str | Path = "data/instructions_sample.jsonl", # the prompt sample (JSONL with `context`)
                     n: int = 6, # how many
                     min_words: int = 40, # skip shorter contexts
@@ -369,7 +378,7 @@ def sample_passages(path: str | Path = "data/instructions_sample.jsonl", # the p
     contexts = dict.fromkeys(r["context"].strip() for r in read_jsonl(path) if r.get("context"))  # unique, in order
     return [c for c in contexts if min_words <= len(c.split()) <= max_words][:n]
 
-# %% ../nbs/61_distill_data.ipynb 53
+# %% ../nbs/61_distill_data.ipynb 56
 def librispeech_rows(split: str = "train.clean.100", # a LibriSpeech split name
                      limit: int | None = None, # at most this many utterances
                      max_seconds: float = 20.0, # skip longer clips (paper: <= 20 s)
@@ -399,7 +408,7 @@ def librispeech_rows(split: str = "train.clean.100", # a LibriSpeech split name
             break
     return rows
 
-# %% ../nbs/61_distill_data.ipynb 55
+# %% ../nbs/61_distill_data.ipynb 58
 POCKETSPHINX_TESTDATA = Path("/usr/share/pocketsphinx/test/data")  # Debian pocketsphinx-testdata
 _REAL_SETS = {"librivox": "transcription", "cards": "cards.transcription"}  # sub-folder -> its transcript file
 

@@ -27,8 +27,9 @@ __all__ = ['log', 'EMBEDDED_SPEECH_MODELS', 'DEFAULT_SPEECH_ENCODER', 'DEFAULT_A
            'check_embedded_speech_model', 'embedded_ctranslate2_dir', 'CTranslate2Variables', 'read_ctranslate2_model',
            'whisper_state_dict', 'whisper_config', 'whisper_processor_from_ctranslate2', 'convert_embedded_whisper',
            'resolve_speech_model_path', 'load_whisper', 'heard_speech', 'transcribe_batch', 'transcribe',
-           'word_error_rate', 'load_speech_encoder', 'encoder_frame_rate', 'whisper_encoder_forward', 'encoded_lengths',
-           'encode_audio', 'whisper_windows', 'transcribe_files', 'cli_transcribe']
+           'word_error_rate', 'sentence_word_errors', 'wer_interval', 'word_error_spans', 'load_speech_encoder',
+           'encoder_frame_rate', 'whisper_encoder_forward', 'encoded_lengths', 'encode_audio', 'whisper_windows',
+           'transcribe_files', 'cli_transcribe']
 
 # %% ../nbs/02_whisper.ipynb 6
 log = logging.getLogger("speechnb.whisper")
@@ -457,18 +458,62 @@ def word_error_rate(references: list[str], # what was said
                     hypotheses: list[str], # what the ASR heard, one per reference
                    ) -> float:
     "Corpus word error rate (edits / reference words) after Whisper's English text normalizer on both sides."
+    counts = sentence_word_errors(references, hypotheses)
+    words = sum(n for _, n in counts)
+    if not words:
+        raise SpeechnbError("no reference words to score")
+    return sum(e for e, _ in counts) / words
+
+def sentence_word_errors(references: list[str], # what was said
+                         hypotheses: list[str], # what the ASR heard, one per reference
+                        ) -> list[tuple[int, int]]:
+    "Per sentence: (word edits, reference words) after Whisper's English text normalizer, as `word_error_rate` counts them."
     import nltk
     from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
     if len(references) != len(hypotheses):
         raise SpeechnbError(f"{len(references)} references but {len(hypotheses)} transcripts")
     normalize = EnglishTextNormalizer({})
     pairs = [(normalize(r).split(), normalize(h).split()) for r, h in zip(references, hypotheses)]
-    words = sum(len(r) for r, _ in pairs)
-    if not words:
-        raise SpeechnbError("no reference words to score")
-    return sum(nltk.edit_distance(r, h) for r, h in pairs) / words
+    return [(nltk.edit_distance(r, h), len(r)) for r, h in pairs]
 
-# %% ../nbs/02_whisper.ipynb 53
+# %% ../nbs/02_whisper.ipynb 48
+def wer_interval(references: list[str], # what was said
+                 hypotheses: list[str], # what the ASR heard, one per reference
+                 groups: list | None = None, # a group label per sentence, resampled whole (None: each sentence alone)
+                 n_boot: int = 2000, # bootstrap resamples
+                 level: float = 0.95, # interval coverage
+                 seed: int = 0, # resampling seed
+                ) -> dict:
+    "Corpus WER with a percentile bootstrap interval over sentences (or groups of them): `wer`, `low`, `high`, `edits`, `words`, `units`."
+    counts = np.array(sentence_word_errors(references, hypotheses), dtype=float).reshape(-1, 2)
+    if not counts[:, 1].sum():
+        raise SpeechnbError("no reference words to score")
+    labels = list(range(len(counts))) if groups is None else list(groups)
+    if len(labels) != len(counts):
+        raise SpeechnbError(f"{len(labels)} group labels for {len(counts)} sentences")
+    units = sorted(set(labels), key=labels.index)
+    per_unit = np.array([counts[[i for i, g in enumerate(labels) if g == u]].sum(0) for u in units])
+    picks = np.random.default_rng(seed).integers(0, len(units), (n_boot, len(units)))
+    sums = per_unit[picks].sum(1)  # (n_boot, 2): edits and words of each resample
+    rates = sums[:, 0] / np.maximum(sums[:, 1], 1)
+    low, high = np.quantile(rates, [(1 - level) / 2, (1 + level) / 2])
+    edits, words = counts.sum(0)
+    return dict(wer=float(edits / words), low=float(low), high=float(high), edits=int(edits), words=int(words), units=len(units))
+
+# %% ../nbs/02_whisper.ipynb 51
+def word_error_spans(reference: str, # what was said
+                     hypothesis: str, # what the ASR heard
+                    ) -> list[dict]:
+    "Where `hypothesis` departs from `reference` after Whisper's English normalizer: `said`, `heard`, `spacing_only` per span."
+    import difflib
+    from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
+    normalize = EnglishTextNormalizer({})
+    said, heard = normalize(reference).split(), normalize(hypothesis).split()
+    spans = [(said[i1:i2], heard[j1:j2]) for tag, i1, i2, j1, j2 in
+             difflib.SequenceMatcher(a=said, b=heard, autojunk=False).get_opcodes() if tag != "equal"]
+    return [dict(said=" ".join(s), heard=" ".join(h), spacing_only="".join(s) == "".join(h)) for s, h in spans]
+
+# %% ../nbs/02_whisper.ipynb 59
 WHISPER_HOP_LENGTH = 160  # samples per log-mel frame in every Whisper (10 ms at 16 kHz)
 
 def load_speech_encoder(name: str = DEFAULT_SPEECH_ENCODER, # embedded Whisper, local folder or hub id (`openai/whisper-*`, `facebook/hubert-*`)
@@ -504,7 +549,7 @@ def encoder_frame_rate(encoder_or_name=DEFAULT_SPEECH_ENCODER, # an encoder modu
         return SAMPLE_RATE / WHISPER_HOP_LENGTH / 2  # conv2 has stride 2
     return SAMPLE_RATE / math.prod(config.conv_stride)
 
-# %% ../nbs/02_whisper.ipynb 56
+# %% ../nbs/02_whisper.ipynb 62
 def whisper_encoder_forward(encoder, # a transformers `WhisperEncoder`
                             input_features, # log-mel features (batch, mels, frames), frames <= 3000
                             feature_lengths=None, # valid log-mel frames per clip (default: all)
@@ -534,7 +579,7 @@ def whisper_encoder_forward(encoder, # a transformers `WhisperEncoder`
         hidden = layer(hidden, mask)
     return encoder.layer_norm(hidden)
 
-# %% ../nbs/02_whisper.ipynb 58
+# %% ../nbs/02_whisper.ipynb 64
 def encoded_lengths(num_samples, # samples per clip
                     encoder, # the encoder module
                    ) -> list[int]:
@@ -584,7 +629,7 @@ def encode_audio(audio, # one 1-D float32 array at 16 kHz, or a list of them
 def _is_one_clip(audio) -> bool:
     return hasattr(audio, "ndim") and audio.ndim == 1
 
-# %% ../nbs/02_whisper.ipynb 71
+# %% ../nbs/02_whisper.ipynb 77
 _TRANSCRIBE_EXAMPLE = """examples:
   speechnb transcribe question.wav                      # Whisper base, printed as file<TAB>transcript
   speechnb transcribe data/wavs/*.wav --output asr.jsonl --asr whisper-tiny.en"""
@@ -608,7 +653,7 @@ def transcribe_files(paths: list[str], # audio files
     return [dict(file=str(path), transcript=" ".join(next(heard).strip() for _ in clip).strip(),
                  seconds=round(len(audio) / SAMPLE_RATE, 2)) for path, clip, audio in zip(paths, pieces, clips)]
 
-# %% ../nbs/02_whisper.ipynb 72
+# %% ../nbs/02_whisper.ipynb 78
 def cli_transcribe(argv: list[str], # command-line words after `speechnb transcribe`
                   ) -> int:
     "`speechnb transcribe`: Whisper transcripts of audio files."
