@@ -17,7 +17,8 @@ from .core import SpeechnbError, atomic_folder, cache_dir, content_hash
 
 # %% auto 0
 __all__ = ['log', 'EMBEDDED_LLMS', 'DEFAULT_LLM', 'CONVERSION_VERSION', 'package_dir', 'join_parts', 'parts_sha256', 'part_files',
-           'conversion_lock', 'convert_embedded_llm', 'default_device', 'resolve_llm_path', 'load_llm']
+           'conversion_lock', 'convert_embedded_llm', 'default_device', 'resolve_model_path', 'resolve_llm_path',
+           'load_llm']
 
 # %% ../nbs/01_models.ipynb 5
 log = logging.getLogger("speechnb.models")
@@ -176,15 +177,19 @@ def default_device() -> str:
     import torch
     return "cuda" if torch.cuda.is_available() else "cpu"
 
-def resolve_llm_path(name: str = DEFAULT_LLM, # embedded name, local folder or hub id
-                    ) -> str:
-    "The folder or hub id that transformers should load for `name` (converting an embedded model on first use)."
-    if name in EMBEDDED_LLMS:
-        return str(convert_embedded_llm(name))
+def resolve_model_path(name: str, # embedded name, local folder or hub id
+                       embedded: dict, # the embedded models of this kind, by name
+                       convert, # converts an embedded name on first use and returns its folder
+                       what: str = "model", # the kind, for errors ("speech model")
+                       hub_example: str = "'org/name'", # hub ids to show in the error for an unknown name
+                      ) -> str:
+    "The folder or hub id transformers should load for `name`: an embedded model (converted once), a folder with config.json, or a hub id."
+    if name in embedded:
+        return str(convert(name))
     folder = Path(name).expanduser()
     if folder.is_dir():
         if (folder / "speechnb_reward.json").is_file():
-            raise SpeechnbError(f"{folder}: is a speechnb reward model, not a language model to generate with or train")
+            raise SpeechnbError(f"{folder}: is a speechnb reward model, not a {what} to load here")
         if not (folder / "config.json").is_file():
             raise SpeechnbError(f"model folder {folder} has no config.json (not a transformers model)")
         return str(folder)
@@ -194,8 +199,13 @@ def resolve_llm_path(name: str = DEFAULT_LLM, # embedded name, local folder or h
         raise SpeechnbError(f"model folder {folder} not found")
     if name.count("/") == 1:
         return name  # a hub id: transformers resolves it (or fails with a message we translate)
-    raise SpeechnbError(f"unknown model {name!r}: not an embedded model ({', '.join(EMBEDDED_LLMS)}), "
-                        "a local model folder, or a hub id like 'org/name'")
+    raise SpeechnbError(f"unknown {what} {name!r}: not an embedded model ({', '.join(embedded)}), "
+                        f"a local model folder, or a hub id like {hub_example}")
+
+def resolve_llm_path(name: str = DEFAULT_LLM, # embedded name, local folder or hub id
+                    ) -> str:
+    "The folder or hub id that transformers should load for an LLM `name` (converting an embedded model on first use)."
+    return resolve_model_path(name, EMBEDDED_LLMS, convert_embedded_llm)
 
 def load_llm(name: str = DEFAULT_LLM, # embedded name, local folder or hub id
              device: str | None = None, # "cpu", "cuda", ... (default: cuda if available)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE
 from .core import SpeechnbError, atomic_folder, cache_dir, content_hash
-from .models import default_device, package_dir, parts_sha256
+from .models import default_device, package_dir, parts_sha256, resolve_model_path
 
 # %% auto 0
 __all__ = ['log', 'EMBEDDED_SPEECH_MODELS', 'DEFAULT_SPEECH_ENCODER', 'DEFAULT_ASR', 'WHISPER_HOP_LENGTH',
@@ -349,17 +349,8 @@ def convert_embedded_whisper(name: str = DEFAULT_SPEECH_ENCODER, # key of `EMBED
 def resolve_speech_model_path(name: str = DEFAULT_SPEECH_ENCODER, # embedded name, local folder or hub id
                              ) -> str:
     "The folder or hub id transformers should load for `name` (converting an embedded model on first use)."
-    if name in EMBEDDED_SPEECH_MODELS:
-        return str(convert_embedded_whisper(name))
-    folder = Path(name).expanduser()
-    if folder.is_dir():
-        if not (folder / "config.json").is_file():
-            raise SpeechnbError(f"model folder {folder} has no config.json (not a transformers model)")
-        return str(folder)
-    if name.count("/") == 1 and not name.startswith((".", "/", "~")):
-        return name  # a hub id, resolved by transformers
-    raise SpeechnbError(f"unknown speech model {name!r}: not an embedded model ({', '.join(EMBEDDED_SPEECH_MODELS)}), "
-                        "a local model folder, or a hub id like 'openai/whisper-small' or 'facebook/hubert-large-ls960-ft'")
+    return resolve_model_path(name, EMBEDDED_SPEECH_MODELS, convert_embedded_whisper, "speech model",
+                              "'openai/whisper-small' or 'facebook/hubert-large-ls960-ft'")
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
