@@ -61,10 +61,12 @@ class DPOGridConfig:
     n_boot: int = bounded(1000, ge=1) # bootstrap resamples for the win/tie/loss intervals
     reward_model: str | None = None # reward model folder (null: the one the reward step recorded in metrics.json)
     show_examples: int = bounded(3, ge=0) # held-out questions shown with their answers and audio
+    rl_strategies: list[str] = field(default_factory=list) # strategies whose RL-policy answers join as rl-<strategy> (the rl step's answers file); empty: no RL rows
+    rl_answers: str = "rl_grid.jsonl" # the rl step's held-out answers in the run folder (read when rl_strategies is not empty)
 
     def configurations(self) -> list[str]:
         "The grid's configuration names, in display order (the reference last, when included)."
-        return [*self.strategies, *(f"dpo-{s}" for s in self.strategies)] + (["reference"] if self.reference else [])
+        return [*self.strategies, *(f"dpo-{s}" for s in self.strategies), *(f"rl-{s}" for s in self.rl_strategies)] + (["reference"] if self.reference else [])
 
 # %% ../nbs/50a_dpo_config.ipynb 13
 @dataclass

@@ -43,10 +43,11 @@ PIPELINE = [
     Step("judged_pairs", "nbs/experiments/42_judged_pairs.ipynb", ["generate"], ["run:judged_pairs.jsonl"], ["data/judge_rubrics.yaml"]),
     Step("reward", "nbs/experiments/40_reward.ipynb", ["generate", "analyze", "judged_pairs"],
          ["run:pairs.jsonl", "run:reward_model/config.json"]),
-    Step("dpo", "nbs/experiments/50_dpo.ipynb", ["reward", "generate", "analyze"], ["run:dpo_policy/config.json"],
+    Step("rl", "nbs/experiments/51_rl.ipynb", ["filter", "reward"], ["run:rl_policy/config.json", "run:rl_grid.jsonl"]),
+    Step("dpo", "nbs/experiments/50_dpo.ipynb", ["reward", "generate", "analyze", "rl"], ["run:dpo_policy/config.json"],
          ["data/judge_rubrics.yaml"]),
     Step("distill", "nbs/experiments/60_distill.ipynb", ["filter"], ["run:distill/checkpoint/final/meta.json"]),
-    Step("paper", "nbs/paper/90_paper.ipynb", ["filter", "generate", "analyze", "judge", "reward", "dpo", "distill"],
+    Step("paper", "nbs/paper/90_paper.ipynb", ["filter", "generate", "analyze", "judge", "reward", "rl", "dpo", "distill"],
          ["reports:tables/headline.csv"]),
 ]
 

@@ -23,8 +23,8 @@ from .training import add_trainer_arguments, finished_run, lora_adapters, run_ke
 
 # %% auto 0
 __all__ = ['REWARD_FUNCTIONS', 'log', 'RL_METADATA_FILE', 'TRL_FIELDS', 'relevance_reward', 'loop_penalty', 'reward_model_reward',
-           'reward_functions', 'RLTrainConfig', 'rl_prompts', 'check_rl_config', 'rl_arguments', 'rl_dataset',
-           'reward_curve', 'train_rl', 'cli_rl']
+           'reward_functions', 'RLTrainConfig', 'RLGridConfig', 'RLStepConfig', 'rl_prompts', 'check_rl_config',
+           'rl_arguments', 'rl_dataset', 'reward_curve', 'train_rl', 'cli_rl']
 
 # %% ../nbs/51_rl.ipynb 7
 def _text(message) -> str:
@@ -119,6 +119,24 @@ class RLTrainConfig:
                              f"{self.num_generations} (every prompt's group of answers must fit in a step)")
 
 # %% ../nbs/51_rl.ipynb 13
+@dataclass
+class RLGridConfig:
+    "How the RL policy answers the held-out prompts: the `grid:` section of rl.yaml (as the DPO step's grid generates)."
+    strategies: list[str] = field(default_factory=lambda: ["base"]) # each answered by the RL policy (rl-<strategy> in the DPO step's grid)
+    split: str = "test" # prompts answered: the held-out split, never trained on
+    max_new_tokens: int = bounded(96, ge=1) # answer length cap (the DPO step's grid refuses answers made with another)
+    batch_size: int = bounded(32, ge=1) # prompts generated together
+    backend: str = "transformers" # generation engine (the DPO step's grid's, so answers compare like for like)
+
+@dataclass
+class RLStepConfig:
+    "The RL step: `configs/<profile>/rl.yaml`."
+    policy_dir: str = "rl_policy" # the merged policy is saved to this folder of the run folder
+    answers_file: str = "rl_grid.jsonl" # the policy's held-out answers, in the run folder (the DPO step's `grid.rl_answers`)
+    train: RLTrainConfig = field(default_factory=RLTrainConfig) # how the policy trains
+    grid: RLGridConfig = field(default_factory=RLGridConfig) # how it answers the held-out prompts
+
+# %% ../nbs/51_rl.ipynb 16
 def rl_prompts(prompts: list[str] | list[dict] | str | Path, # questions, rows with `instruction`, or a JSONL file of rows
                splits: tuple[str, ...] = ("train",), # splits kept (a row without `split` counts as train)
                max_prompts: int | None = None, # keep at most this many (in file order)
@@ -138,7 +156,7 @@ def rl_prompts(prompts: list[str] | list[dict] | str | Path, # questions, rows w
         raise SpeechnbError(f"{where}: no training prompts (rows with a non-empty 'instruction' and split {' or '.join(splits)})")
     return kept[:max_prompts]
 
-# %% ../nbs/51_rl.ipynb 16
+# %% ../nbs/51_rl.ipynb 19
 def _ppo_refusal() -> str:
     "Why `algorithm: ppo` cannot run with the installed TRL."
     from importlib.metadata import version
@@ -165,7 +183,7 @@ def check_rl_config(config: RLTrainConfig | dict | None = None, # settings (a di
     require_chat_template(config.model, "RL policy")  # prompts are rendered as chat messages
     return dataclasses.replace(config, reward_model_dir=str(folder) if folder else None)
 
-# %% ../nbs/51_rl.ipynb 22
+# %% ../nbs/51_rl.ipynb 25
 RL_METADATA_FILE = "speechnb_rl.json"
 TRL_FIELDS = ("num_generations", "max_completion_length", "temperature", "beta", "learning_rate", "lr_scheduler_type",
               "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps", "reward_weights",
@@ -191,7 +209,7 @@ def rl_dataset(questions: list[str], # from `rl_prompts`
     from datasets import Dataset
     return Dataset.from_list([dict(prompt=strategy_messages(strategy, q), question=q) for q in questions])
 
-# %% ../nbs/51_rl.ipynb 24
+# %% ../nbs/51_rl.ipynb 27
 def _rl_trainer(settings: dict, questions: list[str], checkpoint_dir: Path, device: str, callbacks, progress: bool):
     "TRL's GRPO or RLOO trainer on the policy with LoRA adapters (none when `lora_r` is 0)."
     from transformers import PrinterCallback
@@ -223,7 +241,7 @@ def _rl_summary(key: str, settings: dict, questions: list[str], trainer, result,
                 first_reward=curve[0]["reward"] if curve else None, last_reward=curve[-1]["reward"] if curve else None,
                 reward_curve=curve, log_history=trainer.state.log_history)
 
-# %% ../nbs/51_rl.ipynb 25
+# %% ../nbs/51_rl.ipynb 28
 def _reward_model_identity(settings: dict) -> str | None:
     "The reward model's metadata text when `reward_model` scores (None otherwise): a retrained reward model is a new run."
     if "reward_model" not in settings["reward_functions"]:
@@ -264,7 +282,7 @@ def train_rl(prompts: list[str] | list[dict] | str | Path, # questions, prompt r
              summary["train_seconds"], output_dir)
     return summary | dict(model_dir=str(output_dir), cached=False)
 
-# %% ../nbs/51_rl.ipynb 34
+# %% ../nbs/51_rl.ipynb 37
 _RL_EXAMPLE = """examples:
   speechnb rl train --prompts data/runs/default/prompts.jsonl --output data/runs/rl_policy --profile default
   speechnb rl train --prompts prompts.jsonl --output /tmp/rl --reward-functions relevance loops --max-steps 2"""

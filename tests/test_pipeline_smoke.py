@@ -42,7 +42,7 @@ def test_smoke_pipeline_end_to_end(tmp_path):
     print(first, f"smoke pipeline: {time.time() - started:.0f} s")
     assert ": absent" not in first, first  # every step of the pipeline exists
     metrics = json.loads((reports / "metrics.json").read_text())
-    for section in ("filter", "generate", "analyze", "judge", "reward_model", "dpo", "distill"):
+    for section in ("filter", "generate", "analyze", "judge", "reward_model", "rl", "dpo", "distill"):
         assert section in metrics, f"no {section!r} numbers in metrics.json"
     figures = list((reports / "figures").glob("*.png"))
     assert figures and all((reports / "figures" / f"{f.stem}.pdf").is_file() for f in figures)
@@ -67,6 +67,6 @@ def test_smoke_pipeline_end_to_end(tmp_path):
     (run_dir / "metrics.csv").unlink()  # deleting one artefact reruns the step that makes it
     third = _reproduce(run_dir, reports)
     # the time left: analyze and the steps planned after it (they read its output), as long as their last runs took
-    left = time_left_text(sum(timings[name]["seconds"] for name in ("analyze", "reward", "dpo", "paper")), [])
+    left = time_left_text(sum(timings[name]["seconds"] for name in ("analyze", "reward", "rl", "dpo", "paper")), [])
     assert f"analyze: running (output metrics.csv missing or modified) ..., {left}" in third, third
     assert "analyze: running" in third and "filter: up to date" in third and "generate: up to date" in third, third
