@@ -50,10 +50,11 @@ def judge_check(rows: list[dict], # check pairs (`read_check_pairs`)
     judge = judge or load_judge(config)
     answers = [dict(prompt=r["prompt"], response=r[side]) for side in ("good", "bad") for r in rows]
     scored = judge_rows(answers, config, judge, progress=progress)
+    goods, bads = scored[:len(rows)], scored[len(rows):]
     pairs = judge_pairs([dict(prompt=r["prompt"], response_a=r["good"], response_b=r["bad"]) for r in rows], config, judge,
-                        progress=progress, ratings=[(g["judge"], b["judge"]) for g, b in zip(scored[:len(rows)], scored[len(rows):])])
+                        progress=progress, ratings=[(g["judge"], b["judge"]) for g, b in zip(goods, bads)])
     table = []
-    for r, good, bad, pair in zip(rows, scored[:len(rows)], scored[len(rows):], pairs):
+    for r, good, bad, pair in zip(rows, goods, bads, pairs):
         table.append({"id": r["id"], "kind": r["kind"], "split": r["split"],
                       **{f"good_{k}": v for k, v in good["judge"].items() if k != "complete"},
                       **{f"bad_{k}": v for k, v in bad["judge"].items() if k != "complete"},

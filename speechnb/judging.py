@@ -235,9 +235,9 @@ def settle_tie(verdict: dict, # a pair's verdict (`winner` from the two orders)
     "The verdict with `orders_winner` (the orders' own), and a tie given to the answer rated higher pointwise by more than `tie_margin`."
     difference = overall_a - overall_b  # nan (not rated) stays a tie
     pointwise = "a" if difference > tie_margin else "b" if difference < -tie_margin else "tie"
-    decided = verdict["winner"] != "tie" or pointwise == "tie"
-    return verdict | dict(orders_winner=verdict["winner"], winner=verdict["winner"] if decided else pointwise,
-                          decided_by="orders" if verdict["winner"] != "tie" else "pointwise" if pointwise != "tie" else "tie")
+    if verdict["winner"] != "tie":
+        return verdict | dict(orders_winner=verdict["winner"], decided_by="orders")
+    return verdict | dict(orders_winner="tie", winner=pointwise, decided_by="tie" if pointwise == "tie" else "pointwise")
 
 def _pair_outcome(a_first: dict, a_second: dict, tie_margin: float, shift: float | None = None) -> dict:
     "The verdict from the two orders' ratings, with a listening `shift` added to both margins (the LLM's own kept as `llm_*`)."

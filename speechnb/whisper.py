@@ -460,12 +460,20 @@ def sentence_word_errors(references: list[str], # what was said
                         ) -> list[tuple[int, int]]:
     "Per sentence: (word edits, reference words) after Whisper's English text normalizer, as `word_error_rate` counts them."
     import nltk
-    from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
     if len(references) != len(hypotheses):
         raise SpeechnbError(f"{len(references)} references but {len(hypotheses)} transcripts")
-    normalize = EnglishTextNormalizer({})
-    pairs = [(normalize(r).split(), normalize(h).split()) for r, h in zip(references, hypotheses)]
+    pairs = [(_normalized_words(r), _normalized_words(h)) for r, h in zip(references, hypotheses)]
     return [(nltk.edit_distance(r, h), len(r)) for r, h in pairs]
+
+@functools.lru_cache(maxsize=1)
+def _normalizer():
+    "Whisper's English text normalizer (no spelling map), built once."
+    from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
+    return EnglishTextNormalizer({})
+
+def _normalized_words(text: str) -> list[str]:
+    "The words of `text` after Whisper's English normalizer: what every WER here compares."
+    return _normalizer()(text).split()
 
 # %% ../nbs/02_whisper.ipynb 48
 def wer_interval(references: list[str], # what was said
@@ -497,9 +505,7 @@ def word_error_spans(reference: str, # what was said
                     ) -> list[dict]:
     "Where `hypothesis` departs from `reference` after Whisper's English normalizer: `said`, `heard`, `spacing_only` per span."
     import difflib
-    from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
-    normalize = EnglishTextNormalizer({})
-    said, heard = normalize(reference).split(), normalize(hypothesis).split()
+    said, heard = _normalized_words(reference), _normalized_words(hypothesis)
     spans = [(said[i1:i2], heard[j1:j2]) for tag, i1, i2, j1, j2 in
              difflib.SequenceMatcher(a=said, b=heard, autojunk=False).get_opcodes() if tag != "equal"]
     return [dict(said=" ".join(s), heard=" ".join(h), spacing_only="".join(s) == "".join(h)) for s, h in spans]
