@@ -1,9 +1,9 @@
 """Whole-process time of `speechnb analyze` against the straightforward per-text computation.
 
 Both run as fresh subprocesses on the same deterministic, varied responses (numbered and bullet lists,
-Markdown, long nested sentences, numbers and URLs, empty strings; `speechnb.metrics.synthetic_responses`),
+Markdown, long nested sentences, numbers and URLs, empty strings; `speechnb.speechworthy.metrics.synthetic_responses`),
 and their numbers are checked to be identical. The straightforward version is written out here on
-purpose, independent of speechnb.metrics: full spaCy pipeline, `nlp(text)` per text, recursive depth,
+purpose, independent of speechnb.speechworthy.metrics: full spaCy pipeline, `nlp(text)` per text, recursive depth,
 textstat per text.
 
     .venv/bin/python benchmarks/bench_analyze.py [--quick] [--count 2000] [--processes 2]
@@ -102,7 +102,7 @@ def main() -> None:
 
     import pandas as pd
     from speechnb.core import write_jsonl
-    from speechnb.metrics import synthetic_responses
+    from speechnb.speechworthy.metrics import synthetic_responses
 
     count = 300 if args.quick else args.count
     if args.quick:

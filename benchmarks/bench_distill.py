@@ -1,7 +1,7 @@
 """Distillation training throughput: samples/s at batch 8 vs batch 1, same data, same model, same loop.
 
-Runs `speechnb.distill.train_distill` (the real training loop: frozen SmolLM2-135M-Instruct, frozen Whisper
-tiny.en with cached frames, trainable adapter + projection, CE + KD + feature losses) twice on the same spoken
+Runs `speechnb.speech_prompt.distill.train_distill` (the real training loop: frozen SmolLM2-135M-Instruct, frozen
+Whisper tiny.en with cached frames, trainable adapter + projection, CE + KD + feature losses) twice on the same spoken
 transcripts: once with batch 1, once with batch 8, each for the same number of samples after a warm-up step.
 Last line: `RATIO distill_batch8_vs_batch1 <value>` (goal >= 3 on 2 CPU cores).
 
@@ -32,8 +32,8 @@ def main() -> None:
     args = parser.parse_args()
     n = args.samples
     import torch
-    from speechnb.distill import train_distill
-    from speechnb.distill_data import composed_transcripts, spoken
+    from speechnb.speech_prompt.distill import train_distill
+    from speechnb.speech_prompt.distill_data import composed_transcripts, spoken
     from speechnb.models import load_llm
 
     llm, tokenizer = load_llm(dtype="float32")

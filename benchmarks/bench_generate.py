@@ -1,8 +1,8 @@
 """Greedy generation with the embedded SmolLM2 on four engines, side by side on the same prompts in one run.
 
-1. transformers fp32, one prompt at a time (speechnb.generation.LocalBackend)
+1. transformers fp32, one prompt at a time (speechnb.speechworthy.generation.LocalBackend)
 2. transformers fp32, batched (left padding)
-3. CTranslate2 float32, batched (speechnb.generation.CT2Backend)
+3. CTranslate2 float32, batched (speechnb.speechworthy.generation.CT2Backend)
 4. CTranslate2 int8, batched
 
 Same prompts (voice-suitable sample prompts under the `detailed` and `icl` strategies), greedy decoding, tokens/s
@@ -27,8 +27,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from speechnb.core import content_hash, project_root, read_jsonl  # noqa: E402
-from speechnb.generation import CT2Backend, LocalBackend  # noqa: E402
-from speechnb.prompting import get_strategy  # noqa: E402
+from speechnb.speechworthy.generation import CT2Backend, LocalBackend  # noqa: E402
+from speechnb.speechworthy.prompting import get_strategy  # noqa: E402
 
 FALLBACK = [
     "Why is the sky blue?",

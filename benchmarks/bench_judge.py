@@ -1,6 +1,6 @@
 """The LLM judge batched by length against one answer at a time, side by side on the same answers in one run.
 
-`speechnb.judge.judge_rows` with the default settings (the embedded Qwen2.5-Coder-1.5B-Instruct on CTranslate2
+`speechnb.judge.judging.judge_rows` with the default settings (the embedded Qwen2.5-Coder-1.5B-Instruct on CTranslate2
 int8, the speech rubric, the judge's own reference answer first, the listening judge on top), as the judge and DPO
 steps run it:
 
@@ -30,17 +30,16 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import speechnb.judge as judging  # noqa: E402
+from speechnb.judge import judging  # noqa: E402
+from speechnb.judge.calibration import CHECK_KINDS, read_check_pairs  # noqa: E402
 from speechnb.engines import ContentCache  # noqa: E402
 
 
 def check_answers(pairs: int) -> list[dict]:
     "The good and bad answers of `pairs` test-half check pairs, round-robin over the kinds."
-    rows = [r for r in judging.read_check_pairs() if r["split"] == "test"]
-    by_kind = {
-        kind: sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["id"]) for kind in judging.CHECK_KINDS
-    }
-    chosen = [by_kind[kind][i] for i in range(10) for kind in judging.CHECK_KINDS if i < len(by_kind[kind])][:pairs]
+    rows = [r for r in read_check_pairs() if r["split"] == "test"]
+    by_kind = {kind: sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["id"]) for kind in CHECK_KINDS}
+    chosen = [by_kind[kind][i] for i in range(10) for kind in CHECK_KINDS if i < len(by_kind[kind])][:pairs]
     return [dict(prompt=r["prompt"], response=r[side]) for r in chosen for side in ("good", "bad")]
 
 

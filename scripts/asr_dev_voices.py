@@ -1,13 +1,13 @@
 """Choose the held-out voice's speaking rate on a dev set: the cascade's ASR word error rate per voice and rate.
 
-The dev set is the first `--questions` composed questions about *training* topics (never a held-out-topic question,
-so never a test question), spoken by each candidate voice at each rate; Whisper (the cascade's ASR, `eval.asr`)
-hears them through the bridge's cache (`speechnb.bridge.cached_heard`), so a second run costs seconds. WER is
-`speechnb.whisper.wer_interval`: Whisper's English normalizer on both sides, 95% bootstrap intervals over sentences
-and over topics, and the paired difference from the held-out voice at the test rate, 160 wpm (the same sentences
-resampled for both). The candidates are the config's `data.eval_voices` (voices of an engine training never hears)
-at each of `data.rates`, plus any `--voice` (e.g. `flite:kal16`, an unheard voice of a heard engine, for reference).
-Writes reports/tables/distill_asr_dev.{csv,md,tex}.
+The dev set is the first `--questions` composed questions about *training* topics (never a held-out-topic question, so
+never a test question), spoken by each candidate voice at each rate; Whisper (the cascade's ASR, `eval.asr`) hears them
+through the bridge's cache (`speechnb.speech_prompt.bridge.cached_heard`), so a second run costs seconds. WER is
+`speechnb.whisper.wer_interval`: Whisper's English normalizer on both sides, 95% bootstrap intervals over sentences and
+over topics, and the paired difference from the held-out voice at the test rate, 160 wpm (the same sentences resampled
+for both). The candidates are the config's `data.eval_voices` (voices of an engine training never hears) at each of
+`data.rates`, plus any `--voice` (e.g. `flite:kal16`, an unheard voice of a heard engine, for reference). Writes
+reports/tables/distill_asr_dev.{csv,md,tex}.
 
     python scripts/asr_dev_voices.py [--profile default] [--questions 120] [--voice flite:kal16]
 """
@@ -45,10 +45,10 @@ def main(argv: list[str] | None = None) -> None:
     import pandas as pd
 
     from speechnb.audio import check_voice, load_audio
-    from speechnb.bridge import cached_heard
+    from speechnb.speech_prompt.bridge import cached_heard
     from speechnb.core import project_root
-    from speechnb.distill import load_config_file
-    from speechnb.distill_data import (
+    from speechnb.speech_prompt.distill import load_config_file
+    from speechnb.speech_prompt.distill_data import (
         composed_questions,
         distill_voices,
         heldout_topics,

@@ -102,24 +102,24 @@ def nav(prefix: str = "") -> str:
     return f'<nav class="site"><a class="brand" href="{prefix}index.html">speechnb</a>{items}{search}</nav>'
 
 
-# The sidebar groups the library notebooks by the architecture their numbers encode.
+# The sidebar groups the library notebooks as the package does: the foundation (nbs/), the judge both lines are measured
+# with (nbs/judge), and the two research lines (nbs/speechworthy, nbs/speech_prompt).
 SECTIONS = (
-    ("Foundations", range(0, 10)),
-    ("Speechworthy answers", range(10, 60)),
-    ("Prompting with audio", range(60, 70)),
-    ("Listening studies and pipeline", range(70, 100)),
+    ("Foundations", ""),
+    ("The LLM judge", "judge"),
+    ("Speechworthy answers", "speechworthy"),
+    ("Prompting with audio", "speech_prompt"),
 )
 
 
 def sidebar(current: str = "", prefix: str = "") -> str:
     "The left column: every library notebook page, grouped by research line; the current page in bold."
     parts = []
-    for heading, numbers in SECTIONS:
+    for heading, folder in SECTIONS:
         links = []
         for path in library_notebooks(None):
-            number, _, stem = path.stem.partition("_")
-            leading = re.match(r"\d+", number)  # 06a_engines sorts beside 06_ct2
-            if leading and int(leading.group()) in numbers:
+            stem = path.stem.partition("_")[2]
+            if path.parent.relative_to(ROOT / "nbs").as_posix().strip(".") == folder:
                 mark = " class='current'" if current == f"{stem}.html" else ""
                 links.append(f"<li><a{mark} href='{prefix}{stem}.html'>{html.escape(stem.replace('_', ' '))}</a></li>")
         parts.append(f"<h4>{heading}</h4><ul>{''.join(links)}</ul>")
@@ -225,7 +225,7 @@ def cache_key(path: Path) -> str:
     inputs = [(c["cell_type"], "".join(c["source"]), c.get("metadata", {}).get("tags")) for c in cells]
     digest = hashlib.sha256(json.dumps(inputs).encode())
     for name in used_modules(notebook_source(path), module_graph(ROOT)):
-        digest.update((ROOT / "speechnb" / f"{name}.py").read_bytes())
+        digest.update((ROOT / "speechnb" / f"{name.replace('.', '/')}.py").read_bytes())
     for config in sorted((ROOT / "configs").rglob("*.yaml")):
         digest.update(config.read_bytes())
     return digest.hexdigest()[:16]
@@ -378,7 +378,13 @@ def render_notebook(nb, target: Path, fallback: str, prefix: str = "") -> dict:
 
 
 def module_names() -> list[str]:
-    return sorted(p.stem for p in (ROOT / "speechnb").glob("*.py") if not p.stem.startswith("_"))
+    "Every speechnb module by dotted name below the package: core, judge.rubrics, speechworthy.reward, ..."
+    package = ROOT / "speechnb"
+    return sorted(
+        ".".join(p.relative_to(package).with_suffix("").parts)
+        for p in package.rglob("*.py")
+        if not p.name.startswith("_") and "__pycache__" not in p.parts
+    )
 
 
 def api_page(out: Path, name: str) -> tuple[str, list[dict]]:
@@ -568,8 +574,21 @@ def store_outputs(paths: list[Path], use_cache: bool = True) -> list[tuple[Path,
 # --- the site -----------------------------------------------------------------------------------------------
 
 
+PIPELINE_FOLDERS = ("experiments", "paper")  # papermill notebooks: their pages come from reports/executed/
+
+
 def library_notebooks(only: list[str] | None) -> list[Path]:
-    found = sorted(p for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith(("_", ".")) and p.stem != "index")
+    "The library notebooks, in nbs/ and its subpackage folders, in the order of their numbers."
+    found = sorted(
+        (
+            p
+            for p in (ROOT / "nbs").rglob("*.ipynb")
+            if not p.name.startswith(("_", "."))
+            and p.stem != "index"
+            and not set(p.relative_to(ROOT / "nbs").parts[:-1]) & {*PIPELINE_FOLDERS, ".ipynb_checkpoints"}
+        ),
+        key=lambda p: p.name,
+    )
     return [p for p in found if not only or p.stem in only]
 
 

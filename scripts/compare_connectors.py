@@ -1,13 +1,12 @@
 """Compare speech connectors on the default profile's data: one row per connector into data/distill_connectors.csv.
 
-Each connector is trained by `speechnb.distill.train_distill` on the same training rows (the default profile's
-`distill.yaml`, whose held-out topics never occur in training) and evaluated the same way: perplexity of the LLM's
-own text-prompted answer given the text, the audio, the ASR transcript and nothing; the LLM judge's on-topic rate for
-each answer, on held-out questions spoken by a voice training never heard and on the ten real recordings; speech
-summarization ROUGE-L against the text summary. `nbs/62_distill.ipynb` shows the table.
-
+Each connector is trained by `speechnb.speech_prompt.distill.train_distill` on the same training rows (the default
+profile's `distill.yaml`, whose held-out topics never occur in training) and evaluated the same way: perplexity of the
+LLM's own text-prompted answer given the text, the audio, the ASR transcript and nothing; the LLM judge's on-topic rate
+for each answer, on held-out questions spoken by a voice training never heard and on the ten real recordings; speech
+summarization ROUGE-L against the text summary. `nbs/speech_prompt/62_distill.ipynb` shows the table.
 Rows: `pool` is the paper's connector (Whisper tiny.en frames pooled and projected, with the auxiliary CTC loss, the
-best pool setting measured on this profile); `bridge` is the default (`nbs/60a_bridge.ipynb`).
+best pool setting measured on this profile); `bridge` is the default (`nbs/speech_prompt/60a_bridge.ipynb`).
 `--checkpoint bridge=DIR --train-seconds bridge=S` evaluates an already trained checkpoint (e.g. the one the
 default reproduce run wrote) instead of training it again.
 """
@@ -49,9 +48,9 @@ def pairs(items: list[str], kind) -> dict:
 
 def evaluate(encoder, llm, tokenizer, rows: dict, meta: dict, ev: dict, judge_questions: int) -> dict:
     "Perplexities, judged on-topic rates (held-out and real) and summarization ROUGE-L of one trained connector."
-    from speechnb.distill import evaluate_distill, evaluate_summarization, judge_answers, no_prompt_answer
-    from speechnb.distill import on_topic_rates
-    from speechnb.distill_data import sample_passages
+    from speechnb.speech_prompt.distill import evaluate_distill, evaluate_summarization, judge_answers, no_prompt_answer
+    from speechnb.speech_prompt.distill import on_topic_rates
+    from speechnb.speech_prompt.distill_data import sample_passages
 
     result, none_answer = {}, no_prompt_answer(llm, tokenizer, ev.get("max_new_tokens", 48))
     for name, part in (("heldout", rows["test"]), ("real", rows["real"])):
@@ -78,9 +77,15 @@ def main() -> None:
     args = parser.parse_args()
     import pandas as pd
     from speechnb.core import project_root
-    from speechnb.distill import ABOUT_PROMPT, answered_rows, load_checkpoint, load_config_file, prepare_rows
-    from speechnb.distill import train_distill
-    from speechnb.distill_data import distill_voices, real_speech_rows
+    from speechnb.speech_prompt.distill import (
+        ABOUT_PROMPT,
+        answered_rows,
+        load_checkpoint,
+        load_config_file,
+        prepare_rows,
+    )
+    from speechnb.speech_prompt.distill import train_distill
+    from speechnb.speech_prompt.distill_data import distill_voices, real_speech_rows
     from speechnb.models import load_llm
 
     given, seconds = pairs(args.checkpoint, str), pairs(args.train_seconds, float)

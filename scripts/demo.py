@@ -2,8 +2,8 @@
 """`make demo`: a real result in a few minutes on 2 CPU cores, from the library's own functions.
 
 1. speak a question with the default text-to-speech voice (eSpeak NG);
-2. ask the frozen LLM by voice through the speech connector (`speechnb.distill.default_checkpoint`: your last
-   `make reproduce`, else the checkpoint shipped in checkpoints/bridge-default/), printing what Whisper heard, the
+2. ask the frozen LLM by voice through the speech connector (`speechnb.speech_prompt.distill.default_checkpoint`: your
+   last `make reproduce`, else the checkpoint shipped in checkpoints/bridge-default/), printing what Whisper heard, the
    audio-prompted answer and the answer to the typed question;
 3. judge a spoken-style answer against a markdown-list answer with the same content with the listening judge (the
    pair of the README's "first 10 minutes");
@@ -52,7 +52,7 @@ def speak_question(question: str, voice: str, out: Path) -> dict:
 def heard_words(encoder, samples) -> str:
     "What Whisper heard: the bridge's own hearing (cached, so the connector reuses it), or the cascade's ASR."
     if hasattr(encoder, "asr"):
-        from speechnb.bridge import cached_heard
+        from speechnb.speech_prompt.bridge import cached_heard
 
         return " ".join(text.strip() for _, text in cached_heard([samples], encoder.asr)[0])
     from speechnb.whisper import transcribe_batch
@@ -62,7 +62,7 @@ def heard_words(encoder, samples) -> str:
 
 def ask_by_voice(question: str, samples, checkpoint: str | None, max_new_tokens: int, times: dict) -> dict:
     "Part 2: the frozen LLM's answer to the spoken question (through the connector) and to the typed one."
-    from speechnb.distill import ask, default_checkpoint, load_checkpoint
+    from speechnb.speech_prompt.distill import ask, default_checkpoint, load_checkpoint
 
     start = time.perf_counter()
     folder = Path(checkpoint) if checkpoint else default_checkpoint()
@@ -80,7 +80,7 @@ def ask_by_voice(question: str, samples, checkpoint: str | None, max_new_tokens:
 def judge_two_answers(out: Path, times: dict) -> list[dict]:
     "Part 3: the listening judge (and the LLM judge alone, from the same pass) on the spoken and the listed answer."
     from speechnb.core import write_jsonl
-    from speechnb.judging import JudgeConfig, judge_rows, load_judge
+    from speechnb.judge.judging import JudgeConfig, judge_rows, load_judge
 
     start, config = time.perf_counter(), JudgeConfig()
     judge = load_judge(config)

@@ -27,7 +27,7 @@ from speechnb.figures import (  # noqa: E402
     plot_judged_win_matrix,
     plot_perplexity,
 )
-from speechnb.dpo_config import DPOStepConfig  # noqa: E402
+from speechnb.speechworthy.dpo_config import DPOStepConfig  # noqa: E402
 from speechnb.reporting import git_commit, load_config  # noqa: E402
 
 

@@ -7,11 +7,10 @@ section, which `reports/tables/distill_eval.md` shows) when SRC is the checkpoin
 the row of `data/distill_connectors.csv` when SRC is `data/runs/connectors/<row>/final`. They are copied into the
 shipped `meta.json` (`figures`), so the card keeps describing the shipped weights after `reports/` moves on.
 
-Float16: unless `--float32`, the weights are also stored in float16 (`speechnb.distill.export_checkpoint`) and that copy
-is shipped only if, on the run's held-out test questions (SRC/../../data.jsonl, or `--rows`), the audio-prompted
-perplexity moves by less than 0.001 and every greedy answer is unchanged; otherwise float32 is shipped. The check's
-result is recorded in the meta and the card.
-
+Float16: unless `--float32`, the weights are also stored in float16 (`speechnb.speech_prompt.distill.export_checkpoint`)
+and that copy is shipped only if, on the run's held-out test questions (SRC/../../data.jsonl, or `--rows`), the
+audio-prompted perplexity moves by less than 0.001 and every greedy answer is unchanged; otherwise float32 is shipped.
+The check's result is recorded in the meta and the card.
     python scripts/ship_checkpoint.py data/runs/default/distill/checkpoint/final   # ship (a few minutes on 2 cores)
     python scripts/ship_checkpoint.py --card                                       # re-render the card from its meta
     python scripts/ship_checkpoint.py --check                                      # exit 1 if the card is stale
@@ -98,7 +97,7 @@ def run_window(source: Path, reports: Path) -> dict:
 
 def training_settings(profile: str) -> dict:
     "What the card says about the data and training, from the profile's distill config."
-    from speechnb.distill import load_config_file
+    from speechnb.speech_prompt.distill import load_config_file
 
     config = load_config_file(ROOT / "configs" / profile / "distill.yaml")
     data, train, ev = config["data"], config["train"], config["eval"]
@@ -113,7 +112,7 @@ def training_settings(profile: str) -> dict:
         "heldout_topic_fraction",
     )
     judged = min(ev.get("judge_questions") or data["n_test"], data["n_test"])
-    from speechnb.distill_data import real_speech_rows
+    from speechnb.speech_prompt.distill_data import real_speech_rows
 
     return dict(
         data={k: data[k] for k in keep if k in data},
@@ -128,7 +127,7 @@ def training_settings(profile: str) -> dict:
 def float16_check(source: Path, rows_file: Path, llm, tokenizer) -> dict:
     "Held-out audio perplexity and greedy answers with the float32 weights and with their float16 copy."
     from speechnb.core import read_jsonl
-    from speechnb.distill import evaluate_distill, export_checkpoint, load_checkpoint
+    from speechnb.speech_prompt.distill import evaluate_distill, export_checkpoint, load_checkpoint
 
     rows = [r for r in read_jsonl(rows_file) if r.get("split") == "test"]
     if not rows:
@@ -148,7 +147,7 @@ def float16_check(source: Path, rows_file: Path, llm, tokenizer) -> dict:
 
 def ship(source: Path, rows_file: Path | None, float32: bool) -> dict:
     "Copy, check and describe the checkpoint; returns the shipped meta."
-    from speechnb.distill import export_checkpoint, load_checkpoint, read_meta
+    from speechnb.speech_prompt.distill import export_checkpoint, load_checkpoint, read_meta
     from speechnb.models import load_llm
 
     meta = read_meta(source)

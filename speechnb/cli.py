@@ -19,21 +19,21 @@ __all__ = ['COMMANDS', 'PARSERS', 'run_command', 'main']
 COMMANDS = {
     # name: (module, function, summary)
     "doctor":    ("speechnb.doctor", "cli_doctor", "load every embedded component offline and report"),
-    "filter":    ("speechnb.voice_filter", "cli_filter", "keep the instructions that suit a voice assistant"),
-    "generate":  ("speechnb.generation", "cli_generate", "generate responses under prompting strategies"),
-    "speak":     ("speechnb.rendering", "cli_speak", "render a JSONL text field to 16 kHz speech"),
-    "analyze":   ("speechnb.metrics", "cli_analyze", "per-response speech-suitability metrics"),
+    "filter":    ("speechnb.speechworthy.voice_filter", "cli_filter", "keep the instructions that suit a voice assistant"),
+    "generate":  ("speechnb.speechworthy.generation", "cli_generate", "generate responses under prompting strategies"),
+    "speak":     ("speechnb.speechworthy.rendering", "cli_speak", "render a JSONL text field to 16 kHz speech"),
+    "analyze":   ("speechnb.speechworthy.metrics", "cli_analyze", "per-response speech-suitability metrics"),
     "compare":   ("speechnb.compare", "cli_compare", "head-to-head win rates and Elo between configurations"),
-    "judge":     ("speechnb.judge", "cli_judge", "rate answers or compare pairs with an LLM judge (six aspects, 1-5)"),
-    "pairs":     ("speechnb.preferences", "cli_pairs", "build and inspect preference pairs"),
-    "judged-pairs": ("speechnb.judged_pairs", "cli_judged_pairs", "preference pairs labelled by the listening judge"),
-    "reward":    ("speechnb.reward", "cli_reward", "train and apply the speech-preference reward model"),
-    "dpo":       ("speechnb.dpo", "cli_dpo", "align a policy with DPO on preference pairs"),
-    "rl":        ("speechnb.rl", "cli_rl", "train a policy online with GRPO or RLOO on reward functions"),
-    "distill":   ("speechnb.distill", "cli_distill", "train / evaluate an audio encoder for a frozen LLM"),
-    "ask":       ("speechnb.distill", "cli_ask", "ask the LLM a spoken question (audio prompt)"),
+    "judge":     ("speechnb.judge.cli", "cli_judge", "rate answers or compare pairs with an LLM judge (six aspects, 1-5)"),
+    "pairs":     ("speechnb.speechworthy.preferences", "cli_pairs", "build and inspect preference pairs"),
+    "judged-pairs": ("speechnb.speechworthy.judged_pairs", "cli_judged_pairs", "preference pairs labelled by the listening judge"),
+    "reward":    ("speechnb.speechworthy.reward", "cli_reward", "train and apply the speech-preference reward model"),
+    "dpo":       ("speechnb.speechworthy.dpo", "cli_dpo", "align a policy with DPO on preference pairs"),
+    "rl":        ("speechnb.speechworthy.rl", "cli_rl", "train a policy online with GRPO or RLOO on reward functions"),
+    "distill":   ("speechnb.speech_prompt.distill", "cli_distill", "train / evaluate an audio encoder for a frozen LLM"),
+    "ask":       ("speechnb.speech_prompt.distill", "cli_ask", "ask the LLM a spoken question (audio prompt)"),
     "transcribe": ("speechnb.whisper", "cli_transcribe", "Whisper transcripts of audio files (the cascade's ASR)"),
-    "annotate":  ("speechnb.annotate", "cli_annotate", "listening-based A/B preference collection"),
+    "annotate":  ("speechnb.speechworthy.annotate", "cli_annotate", "listening-based A/B preference collection"),
     "reproduce": ("speechnb.reproduce", "cli_reproduce", "run the experiment notebooks into reports/"),
 }
 
@@ -41,8 +41,8 @@ COMMANDS = {
 # name -> (module, parser function). The command line is parsed with it first, so `--help` and a wrong flag
 # are answered before the heavy module loads; the command's own function then uses the same parser.
 PARSERS = {
-    "distill": ("speechnb.distill_cli", "distill_parser"),
-    "ask":     ("speechnb.distill_cli", "ask_parser"),
+    "distill": ("speechnb.speech_prompt.distill_cli", "distill_parser"),
+    "ask":     ("speechnb.speech_prompt.distill_cli", "ask_parser"),
 }
 
 # %% ../nbs/09_cli.ipynb 6

@@ -18,7 +18,8 @@ from typing import Any, Iterable, Iterator
 # %% auto 0
 __all__ = ['SpeechnbError', 'project_root', 'ensure_writable_dir', 'cache_dir', 'check_input_file', 'check_input_dir',
            'check_output_file', 'check_output_dir', 'current_umask', 'atomic_write', 'atomic_folder', 'read_jsonl',
-           'write_jsonl', 'append_jsonl', 'content_hash', 'read_yaml', 'update_metrics']
+           'write_jsonl', 'append_jsonl', 'jsonl_line_numbers', 'row_place', 'content_hash', 'read_yaml',
+           'update_metrics']
 
 # %% ../nbs/00_core.ipynb 5
 class SpeechnbError(Exception):
@@ -244,6 +245,26 @@ def append_jsonl(path: str | Path, # file to extend
     return count
 
 # %% ../nbs/00_core.ipynb 31
+def jsonl_line_numbers(path: Path, # a JSONL file
+                      ) -> list[int]:
+    "1-based numbers of the non-blank lines of a JSONL file (the lines `read_jsonl` turns into rows)."
+    with open(path, "rb") as handle:
+        return [number for number, line in enumerate(handle, start=1)
+                if (line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line).strip()]
+
+def row_place(where: str | Path, # the rows' source: a JSONL file, or a name such as "pairs"
+              number: int, # 1-based position of the row among the rows read
+             ) -> str:
+    "Where row `number` came from: 'FILE, line L' for a JSONL file (the line an editor shows), else 'WHERE, record N'."
+    path = Path(where)
+    if path.suffix != ".json" and path.is_file():
+        lines = jsonl_line_numbers(path)
+        if 0 < number <= len(lines):
+            return f"{path}, line {lines[number - 1]}"
+    return f"{where}, record {number}"
+
+
+# %% ../nbs/00_core.ipynb 34
 def content_hash(*parts: Any, # strings, bytes, paths or JSON-serialisable values
                  length: int = 16, # hex digits to keep
                 ) -> str:
@@ -262,7 +283,7 @@ def content_hash(*parts: Any, # strings, bytes, paths or JSON-serialisable value
         digest.update(data)
     return digest.hexdigest()[:length]
 
-# %% ../nbs/00_core.ipynb 34
+# %% ../nbs/00_core.ipynb 37
 def read_yaml(path: str | Path, # a YAML file whose top level is a mapping
               what: str = "config file", # how to name the file in errors
              ) -> dict:
@@ -289,7 +310,7 @@ def read_yaml(path: str | Path, # a YAML file whose top level is a mapping
         raise SpeechnbError(f"{path}: expected a mapping of settings at the top level")
     return data
 
-# %% ../nbs/00_core.ipynb 37
+# %% ../nbs/00_core.ipynb 40
 def _deep_merge(base: dict, update: dict) -> dict:
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):

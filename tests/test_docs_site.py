@@ -88,15 +88,15 @@ def test_notebook_page_shows_outputs_and_rendered_docs(site, browser):
 def test_api_and_config_pages_document_every_step_config(site, browser):
     from selenium.webdriver.common.by import By
 
-    browser.get((site / "api" / "reward.html").as_uri())
+    browser.get((site / "api" / "speechworthy.reward.html").as_uri())
     training = browser.find_element(By.ID, "rewardtrainingconfig").text
     assert "learning_rate" in training and "peak learning rate" in training
     browser.get((site / "configs.html").as_uri())
     text = _text(browser)
     for name in (
-        "speechnb.voice_filter.FilterConfig",
-        "speechnb.metrics.AnalyzeConfig",
-        "speechnb.reward.RewardConfig",
+        "speechnb.speechworthy.voice_filter.FilterConfig",
+        "speechnb.speechworthy.metrics.AnalyzeConfig",
+        "speechnb.speechworthy.reward.RewardConfig",
     ):
         assert name in text
     assert "training.learning_rate" in text and "judge_threshold" in text
@@ -132,7 +132,7 @@ def test_audio_and_markdown_outputs_are_rendered(load_script):
 def test_pages_have_sidebar_contents_working_source_links_and_no_sideways_scroll(site, browser):
     from selenium.webdriver.common.by import By
 
-    for name in ("compare.html", "preferences.html", "api/reward.html", "configs.html"):
+    for name in ("compare.html", "preferences.html", "api/speechworthy.reward.html", "configs.html"):
         browser.get((site / name).as_uri())
         sidebar = browser.find_elements(By.CSS_SELECTOR, "aside.sidebar a")
         assert len(sidebar) >= 20, name  # every library notebook, grouped by research line

@@ -1,7 +1,8 @@
 """Every library notebook under nbs/ runs top to bottom under nbdev's test runner, one pytest test each.
 
-Cells flagged `#| slow`, `#| gpu` or `#| hub` (settings.ini `tst_flags`) are skipped here; experiment
-and paper notebooks live in sub-folders and are exercised by their smoke profile instead.
+Library notebooks sit in nbs/ (the foundation) and in nbs/judge, nbs/speechworthy and nbs/speech_prompt, one folder per
+subpackage. Cells flagged `#| slow`, `#| gpu` or `#| hub` (settings.ini `tst_flags`) are skipped here; experiment and
+paper notebooks (nbs/experiments, nbs/paper) are exercised by their smoke profile instead.
 """
 
 import subprocess
@@ -11,8 +12,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+PIPELINE_FOLDERS = ("experiments", "paper")  # papermill notebooks, run by `speechnb reproduce`
 NOTEBOOKS = sorted(
-    p for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith(("_", ".")) and p.name != "index.ipynb"
+    p
+    for p in (ROOT / "nbs").rglob("*.ipynb")
+    if not p.name.startswith(("_", "."))
+    and p.name != "index.ipynb"
+    and not set(p.relative_to(ROOT / "nbs").parts[:-1]) & {*PIPELINE_FOLDERS, ".ipynb_checkpoints"}
 )
 
 

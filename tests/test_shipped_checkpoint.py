@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from speechnb.core import SpeechnbError
-from speechnb.distill import SHIPPED_CHECKPOINT, default_checkpoint, read_meta, weights_sha256
+from speechnb.speech_prompt.distill import SHIPPED_CHECKPOINT, default_checkpoint, read_meta, weights_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / SHIPPED_CHECKPOINT
@@ -25,8 +25,8 @@ def test_shipped_weights_are_the_ones_their_meta_records():
 
 
 def test_the_shipped_checkpoint_loads():
-    from speechnb.bridge import BridgeConnector
-    from speechnb.distill import load_checkpoint
+    from speechnb.speech_prompt.bridge import BridgeConnector
+    from speechnb.speech_prompt.distill import load_checkpoint
 
     encoder, llm, _, meta = load_checkpoint(SHIPPED)
     assert isinstance(encoder, BridgeConnector) and meta["llm"] == "smollm2-135m-instruct"
@@ -36,7 +36,7 @@ def test_the_shipped_checkpoint_loads():
 def test_default_checkpoint_falls_back_to_the_shipped_one(tmp_path, caplog):
     (tmp_path / "none.json").write_text(json.dumps({"distill": {"ppl_text": 2.0}}))
     (tmp_path / "gone.json").write_text(json.dumps({"distill": {"checkpoint_dir": str(tmp_path / "nowhere")}}))
-    with caplog.at_level(logging.INFO, logger="speechnb.distill"):
+    with caplog.at_level(logging.INFO, logger="speechnb.speech_prompt.distill"):
         assert default_checkpoint(tmp_path / "none.json") == SHIPPED
         assert default_checkpoint(tmp_path / "gone.json") == SHIPPED
         assert default_checkpoint(tmp_path / "absent.json") == SHIPPED  # no metrics file at all: a fresh clone
