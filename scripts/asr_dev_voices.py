@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     from speechnb.audio import check_voice, load_audio
     from speechnb.speech_prompt.bridge import cached_heard
     from speechnb.core import project_root
-    from speechnb.speech_prompt.distill import load_config_file
+    from speechnb.speech_prompt.distill_commands import load_config_file
     from speechnb.speech_prompt.distill_data import (
         composed_questions,
         distill_voices,

@@ -48,8 +48,13 @@ def pairs(items: list[str], kind) -> dict:
 
 def evaluate(encoder, llm, tokenizer, rows: dict, meta: dict, ev: dict, judge_questions: int) -> dict:
     "Perplexities, judged on-topic rates (held-out and real) and summarization ROUGE-L of one trained connector."
-    from speechnb.speech_prompt.distill import evaluate_distill, evaluate_summarization, judge_answers, no_prompt_answer
-    from speechnb.speech_prompt.distill import on_topic_rates
+    from speechnb.speech_prompt.distill_eval import (
+        evaluate_distill,
+        evaluate_summarization,
+        judge_answers,
+        no_prompt_answer,
+    )
+    from speechnb.speech_prompt.distill_eval import on_topic_rates
     from speechnb.speech_prompt.distill_data import sample_passages
 
     result, none_answer = {}, no_prompt_answer(llm, tokenizer, ev.get("max_new_tokens", 48))
@@ -77,13 +82,9 @@ def main() -> None:
     args = parser.parse_args()
     import pandas as pd
     from speechnb.core import project_root
-    from speechnb.speech_prompt.distill import (
-        ABOUT_PROMPT,
-        answered_rows,
-        load_checkpoint,
-        load_config_file,
-        prepare_rows,
-    )
+    from speechnb.speech_prompt.distill import load_checkpoint
+    from speechnb.speech_prompt.distill_eval import ABOUT_PROMPT, answered_rows
+    from speechnb.speech_prompt.distill_commands import load_config_file, prepare_rows
     from speechnb.speech_prompt.distill import train_distill
     from speechnb.speech_prompt.distill_data import distill_voices, real_speech_rows
     from speechnb.models import load_llm

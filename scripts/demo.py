@@ -2,9 +2,10 @@
 """`make demo`: a real result in a few minutes on 2 CPU cores, from the library's own functions.
 
 1. speak a question with the default text-to-speech voice (eSpeak NG);
-2. ask the frozen LLM by voice through the speech connector (`speechnb.speech_prompt.distill.default_checkpoint`: your
-   last `make reproduce`, else the checkpoint shipped in checkpoints/bridge-default/), printing what Whisper heard, the
-   audio-prompted answer and the answer to the typed question;
+2. ask the frozen LLM by voice through the speech connector
+   (`speechnb.speech_prompt.distill_commands.default_checkpoint`: your last `make reproduce`, else the checkpoint
+   shipped in checkpoints/bridge-default/), printing what Whisper heard, the audio-prompted answer and the answer to the
+   typed question;
 3. judge a spoken-style answer against a markdown-list answer with the same content with the listening judge (the
    pair of the README's "first 10 minutes");
 4. draw one figure: the question's waveform with the words Whisper heard, and both judges' scores of the two answers.
@@ -62,7 +63,9 @@ def heard_words(encoder, samples) -> str:
 
 def ask_by_voice(question: str, samples, checkpoint: str | None, max_new_tokens: int, times: dict) -> dict:
     "Part 2: the frozen LLM's answer to the spoken question (through the connector) and to the typed one."
-    from speechnb.speech_prompt.distill import ask, default_checkpoint, load_checkpoint
+    from speechnb.speech_prompt.distill import load_checkpoint
+    from speechnb.speech_prompt.distill_eval import ask
+    from speechnb.speech_prompt.distill_commands import default_checkpoint
 
     start = time.perf_counter()
     folder = Path(checkpoint) if checkpoint else default_checkpoint()

@@ -97,7 +97,7 @@ def run_window(source: Path, reports: Path) -> dict:
 
 def training_settings(profile: str) -> dict:
     "What the card says about the data and training, from the profile's distill config."
-    from speechnb.speech_prompt.distill import load_config_file
+    from speechnb.speech_prompt.distill_commands import load_config_file
 
     config = load_config_file(ROOT / "configs" / profile / "distill.yaml")
     data, train, ev = config["data"], config["train"], config["eval"]
@@ -127,7 +127,8 @@ def training_settings(profile: str) -> dict:
 def float16_check(source: Path, rows_file: Path, llm, tokenizer) -> dict:
     "Held-out audio perplexity and greedy answers with the float32 weights and with their float16 copy."
     from speechnb.core import read_jsonl
-    from speechnb.speech_prompt.distill import evaluate_distill, export_checkpoint, load_checkpoint
+    from speechnb.speech_prompt.distill import export_checkpoint, load_checkpoint
+    from speechnb.speech_prompt.distill_eval import evaluate_distill
 
     rows = [r for r in read_jsonl(rows_file) if r.get("split") == "test"]
     if not rows:

@@ -30,7 +30,7 @@ def load_config(profile: str, # smoke | default | full
         raise SpeechnbError(f"unknown profile {profile!r} (profiles: {', '.join(PROFILES)})")
     path = Path(root or project_root()) / "configs" / profile / f"{step}.yaml"
     if config is None:
-        return read_yaml(path)  # unchecked: the paper step (distill is checked by `speechnb.speech_prompt.distill.load_config_file`)
+        return read_yaml(path)  # unchecked: the paper step (distill is checked by `speechnb.speech_prompt.distill_commands.load_config_file`)
     from speechnb.config import read_config
     return read_config(config, path, section=section)
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from speechnb.core import SpeechnbError
-from speechnb.speech_prompt.distill import SHIPPED_CHECKPOINT, default_checkpoint, read_meta, weights_sha256
+from speechnb.speech_prompt.distill import read_meta, weights_sha256
+from speechnb.speech_prompt.distill_commands import SHIPPED_CHECKPOINT, default_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / SHIPPED_CHECKPOINT
@@ -36,7 +37,7 @@ def test_the_shipped_checkpoint_loads():
 def test_default_checkpoint_falls_back_to_the_shipped_one(tmp_path, caplog):
     (tmp_path / "none.json").write_text(json.dumps({"distill": {"ppl_text": 2.0}}))
     (tmp_path / "gone.json").write_text(json.dumps({"distill": {"checkpoint_dir": str(tmp_path / "nowhere")}}))
-    with caplog.at_level(logging.INFO, logger="speechnb.speech_prompt.distill"):
+    with caplog.at_level(logging.INFO, logger="speechnb.speech_prompt.distill_commands"):
         assert default_checkpoint(tmp_path / "none.json") == SHIPPED
         assert default_checkpoint(tmp_path / "gone.json") == SHIPPED
         assert default_checkpoint(tmp_path / "absent.json") == SHIPPED  # no metrics file at all: a fresh clone
