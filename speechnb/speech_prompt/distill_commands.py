@@ -21,7 +21,7 @@ log = logging.getLogger("speechnb.speech_prompt.distill_commands")
 __all__ = ['log', 'SHIPPED_CHECKPOINT', 'default_checkpoint', 'load_config_file', 'prepare_rows', 'read_transcripts',
            'read_audio_dir', 'cli_distill', 'cli_ask']
 
-# %% ../../nbs/speech_prompt/64_distill_commands.ipynb 8
+# %% ../../nbs/speech_prompt/64_distill_commands.ipynb 9
 SHIPPED_CHECKPOINT = "checkpoints/bridge-default"  # the bridge checkpoint shipped in git (scripts/ship_checkpoint.py)
 
 def _recorded_checkpoint(path: Path) -> Path | None:
@@ -54,6 +54,7 @@ def default_checkpoint(metrics_file: str | Path | None = None, # default: report
         raise SpeechnbError(f"no trained speech encoder recorded in {path} (run 'make reproduce' or pass --checkpoint DIR)")
     raise SpeechnbError(f"{path} names checkpoint {folder}, which does not exist (re-run 'make reproduce' or pass --checkpoint DIR)")
 
+# %% ../../nbs/speech_prompt/64_distill_commands.ipynb 11
 def load_config_file(path: str | Path) -> dict:
     "A distill config YAML checked against `DistillConfig` (a missing file, unknown key or wrong value is one line naming file, line and key), as the settings dict the loop reads."
     from speechnb.speech_prompt.distill_config import distill_settings, read_distill_config
@@ -65,6 +66,7 @@ def prepare_rows(config: dict, llm, tokenizer, run_dir: str | Path | None = None
     rows = build_distill_rows(config.get("data", {}), llm, tokenizer, run_dir, progress=progress)
     return {s: [r for r in rows if r["split"] == s] for s in ("train", "validation", "test")}
 
+# %% ../../nbs/speech_prompt/64_distill_commands.ipynb 13
 def read_transcripts(path: str | Path) -> list[str]:
     "Non-empty lines of a UTF-8 transcripts file; text that is not UTF-8 is refused with its line named, never replaced."
     path = check_input_file(path, "transcripts file")
@@ -127,6 +129,7 @@ def read_audio_dir(folder: str | Path, # WAVs of spoken prompts
         raise SpeechnbError(f"{missing[0]}: no transcript for it in {path}")
     return [rows[f.stem] for f in files]
 
+# %% ../../nbs/speech_prompt/64_distill_commands.ipynb 15
 def cli_distill(argv: list[str]) -> int:
     "speechnb distill train|eval: train the speech encoder or evaluate it."
     args = distill_parser().parse_args(argv)
@@ -202,6 +205,7 @@ def _eval_rows(args, questions: list[dict] | None, llm, tokenizer) -> list[dict]
     return [dict(q, audio=q.get("audio") or str(spoken(q["transcript"], q["voice"], 160)))
             for q in answered_rows(questions, llm, tokenizer, args.max_new_tokens)]
 
+# %% ../../nbs/speech_prompt/64_distill_commands.ipynb 17
 def cli_ask(argv: list[str]) -> int:
     "speechnb ask: answer a spoken (and/or typed) prompt with the frozen LLM through the trained encoder."
     args = ask_parser().parse_args(argv)

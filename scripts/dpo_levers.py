@@ -1,0 +1,171 @@
+"""Compare DPO levers on the default run's pairs: one row per lever into data/dpo_levers.csv.
+
+Every lever trains the same policy (`dpo.yaml`'s `train` section, SmolLM2-135M-Instruct with LoRA) on the same
+training pairs, in the same order, for the same number of steps; only the lever's own settings differ. Each trained
+policy answers the 43 held-out prompts under the `base` system prompt (greedy, the generation step's cap), and the
+listening judge compares every answer with the starting policy's answer to the same prompt, in both orders, a tie of
+the orders settled by the two answers' pointwise ratings (`speechnb.speechworthy.judge_grid.judge_grid`, one judging
+pass for all levers, so a shared base answer is rated once). The collapse checks
+(`speechnb.speechworthy.dpo.collapse_report`) and the answers' length come from the same answers.
+`nbs/speechworthy/50_dpo.ipynb` shows the table. Rows:
+
+- `plain`: the DPO loss alone (`sft_weight: 0`).
+- `nll`: DPO plus the NLL term on the chosen answer (RPO's anchor, `sft_weight: 1`): the default profile's setting.
+- `ld`: LD-DPO (`ld_alpha: 0.5`): the tokens beyond the shorter answer count half, which weakens the length signal.
+- `ipo`: IPO (`loss_type: ipo`), a squared loss that does not push the margin without bound.
+- `beta0.3`: the NLL setting with a stronger pull towards the starting policy (`beta: 0.3`).
+
+A lever's trained policy is cached by its settings and pairs (`train_dpo`'s run key), so a rerun only judges again, and
+the judge's cache makes that free. The `nll` row reuses the default run's policy when its settings are the same.
+
+    python scripts/dpo_levers.py [--levers plain nll ld ipo beta0.3] [--run-dir data/runs/default]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+# what each lever changes in the default profile's `train` section of dpo.yaml
+LEVERS = {
+    "plain": dict(sft_weight=0.0),
+    "nll": dict(sft_weight=1.0),
+    "ld": dict(sft_weight=0.0, ld_alpha=0.5),
+    "ipo": dict(sft_weight=0.0, loss_type="ipo"),
+    "beta0.3": dict(sft_weight=1.0, beta=0.3),
+}
+
+
+def lever_answers(
+    name: str, train_cfg, train_pairs: list[dict], test_prompts: list[dict], grid_cfg, run: Path
+) -> tuple:
+    "Train one lever's policy (cached by its run key) and its greedy answers to the held-out prompts under `base`."
+    from speechnb.core import read_jsonl
+    from speechnb.speechworthy.dpo import train_dpo
+    from speechnb.speechworthy.generation import GenerateConfig, generate_responses
+
+    settings = dataclasses.replace(train_cfg, **LEVERS[name])
+    default_policy = run / "dpo_policy"
+    folder = default_policy if settings == train_cfg else run / "dpo_levers" / name
+    started = time.time()
+    summary = train_dpo(train_pairs, folder, settings, progress=False)
+    trained = time.time() - started
+    answers_file = run / "dpo_levers" / f"{name}-{summary['key']}.jsonl"
+    generation = GenerateConfig(
+        model=summary["model_dir"],
+        strategies=["base"],
+        max_new_tokens=grid_cfg.max_new_tokens,
+        batch_size=grid_cfg.batch_size,
+        backend=grid_cfg.backend,
+    )
+    generate_responses(test_prompts, answers_file, generation, progress=False)
+    test_ids = {p["id"] for p in test_prompts}
+    rows = {r["prompt_id"]: dict(r, config=name) for r in read_jsonl(answers_file) if r["prompt_id"] in test_ids}
+    return list(rows.values()), dict(
+        steps=summary.get("steps"),
+        train_minutes=round(summary.get("train_seconds") or trained, 1) / 60,
+        cached=bool(summary.get("cached")),
+        **{k: v for k, v in LEVERS[name].items()},
+    )
+
+
+def lever_table(rows: list[dict], verdicts, levers: list[str], trained: dict):
+    "One row per lever: judged rates against base (listening judge and the LLM alone), collapse checks, length."
+    import pandas as pd
+
+    from speechnb.speechworthy.dpo import collapse_report
+
+    collapse = collapse_report(rows).set_index("config")
+    words = (
+        pd.DataFrame(rows).assign(words=lambda t: t["response"].str.split().str.len()).groupby("config")["words"].mean()
+    )
+    table = []
+    for name in levers:
+        judged = {r["judge"]: r for r in verdicts[verdicts.a == name].to_dict("records")}
+        listening, alone = judged.get("listening", {}), judged.get("LLM alone", {})
+        table.append(
+            dict(
+                lever=name,
+                **trained[name],
+                preferred_or_tied=listening.get("preferred_or_tied"),
+                low=listening.get("preferred_or_tied_low"),
+                high=listening.get("preferred_or_tied_high"),
+                win=listening.get("win"),
+                tie=listening.get("tie"),
+                loss=listening.get("loss"),
+                llm_alone_preferred_or_tied=alone.get("preferred_or_tied"),
+                off_topic=collapse.loc[name, "off_topic"],
+                repetitive=collapse.loc[name, "repetitive"],
+                evasive=collapse.loc[name, "evasive"],
+                words=words[name],
+                base_repetitive=collapse.loc["base", "repetitive"],
+                base_words=words["base"],
+            )
+        )
+    return pd.DataFrame(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levers", nargs="+", default=list(LEVERS), choices=list(LEVERS))
+    parser.add_argument(
+        "--run-dir", default="data/runs/default", help="the default run's folder (pairs, prompts, answers)"
+    )
+    parser.add_argument("--profile", default="default")
+    parser.add_argument("--max-steps", type=int, default=None, help="fewer steps (a quick check of the script)")
+    parser.add_argument("--prompts", type=int, default=None, help="fewer held-out prompts (a quick check)")
+    parser.add_argument("--output", default="data/dpo_levers.csv")
+    args = parser.parse_args(argv)
+
+    from speechnb.core import project_root, read_jsonl
+    from speechnb.judge.judging import load_judge
+    from speechnb.reporting import load_config
+    from speechnb.speechworthy.dpo import dpo_pairs
+    from speechnb.speechworthy.dpo_config import DPOStepConfig
+    from speechnb.speechworthy.judge_grid import judge_grid
+
+    cfg = load_config(args.profile, "dpo", config=DPOStepConfig)
+    train_cfg = cfg.train if args.max_steps is None else dataclasses.replace(cfg.train, max_steps=args.max_steps)
+    run = Path(args.run_dir)
+    train_pairs, _ = dpo_pairs(
+        run / cfg.pairs_file,
+        max_pairs=train_cfg.max_pairs,
+        drop_repetitive_chosen=train_cfg.drop_repetitive_chosen,
+        sources_first=train_cfg.sources_first,
+        seed=train_cfg.seed,
+    )
+    trained_ids = {str(p.get("prompt_id")) for p in train_pairs if p.get("prompt_id")}
+    trained_texts = {p["prompt"].strip() for p in train_pairs}
+    test_prompts = [  # the DPO grid's held-out prompts: the test split, less any prompt a training pair holds
+        p
+        for p in read_jsonl(run / "prompts.jsonl")
+        if p.get("split") == cfg.grid.split
+        and str(p["id"]) not in trained_ids
+        and p["instruction"].strip() not in trained_texts
+    ][: args.prompts]
+    test_ids = {p["id"] for p in test_prompts}
+    base = {r["prompt_id"]: r for r in read_jsonl(run / "dpo_grid_base.jsonl") if r["config"] == "base"}
+    rows = [dict(base[i], config="base") for i in test_ids if i in base]
+    trained = {}
+    for name in args.levers:
+        answers, trained[name] = lever_answers(name, train_cfg, train_pairs, test_prompts, cfg.grid, run)
+        rows += answers
+        print(name, trained[name], flush=True)
+    started = time.time()
+    settings = dataclasses.replace(cfg.judge, pairs=[f"{name}:base" for name in args.levers], aspect_prompts=1)
+    _, verdicts = judge_grid(rows, settings, load_judge(settings.judge), progress=False)
+    print(f"judged in {time.time() - started:.0f} s", flush=True)
+    table = lever_table(rows, verdicts, args.levers, trained)
+    output = project_root() / args.output
+    table.to_csv(output, index=False, float_format="%.4f")
+    print(table.to_string(index=False))
+    print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main()
