@@ -2,9 +2,10 @@
 
 Every lever trains the same policy (`dpo.yaml`'s `train` section, SmolLM2-135M-Instruct with LoRA) on the same
 training pairs, in the same order, for the same number of steps; only the lever's own settings differ. Each trained
-policy answers the 43 held-out prompts under the `base` system prompt (greedy, the generation step's cap), and the
-listening judge compares every answer with the starting policy's answer to the same prompt, in both orders, a tie of
-the orders settled by the two answers' pointwise ratings (`speechnb.speechworthy.judge_grid.judge_grid`, one judging
+policy answers the 43 held-out prompts under the `base` and the `icl` system prompts (greedy, the generation step's
+cap): `LEVER-base` and `LEVER-icl`, as the grid's dpo-base and dpo-icl. The listening judge compares every answer with
+the starting policy's `base` answer to the same prompt (the generation step's), in both orders, a tie of the orders
+settled by the two answers' pointwise ratings (`speechnb.speechworthy.judge_grid.judge_grid`, one judging
 pass for all levers, so a shared base answer is rated once). The collapse checks
 (`speechnb.speechworthy.dpo.collapse_report`) and the answers' length come from the same answers.
 `nbs/speechworthy/50_dpo.ipynb` shows the table. Rows:
@@ -31,6 +32,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+STRATEGIES = ("base", "icl")  # system prompts each lever's policy answers under (the grid's dpo-base and dpo-icl)
+
 # what each lever changes in the default profile's `train` section of dpo.yaml
 LEVERS = {
     "plain": dict(sft_weight=0.0),
@@ -41,32 +44,33 @@ LEVERS = {
 }
 
 
-def lever_answers(
-    name: str, train_cfg, train_pairs: list[dict], test_prompts: list[dict], grid_cfg, run: Path
-) -> tuple:
-    "Train one lever's policy (cached by its run key) and its greedy answers to the held-out prompts under `base`."
+def lever_answers(name: str, train_cfg, train_pairs: list[dict], test_prompts: list[dict], grid_cfg, run: Path, reuse):
+    "Train one lever's policy (cached by its run key) and its greedy answers to the held-out prompts (`STRATEGIES`)."
     from speechnb.core import read_jsonl
-    from speechnb.speechworthy.dpo import train_dpo
+    from speechnb.speechworthy.dpo import METADATA_FILE, train_dpo
     from speechnb.speechworthy.generation import GenerateConfig, generate_responses
 
     settings = dataclasses.replace(train_cfg, **LEVERS[name])
-    default_policy = run / "dpo_policy"
-    folder = default_policy if settings == train_cfg else run / "dpo_levers" / name
+    folder = run / "dpo_levers" / name
+    if reuse and settings == train_cfg and (reuse / METADATA_FILE).is_file():
+        folder = reuse  # the default run's policy, trained with these settings on these pairs: train_dpo finds it done
     started = time.time()
     summary = train_dpo(train_pairs, folder, settings, progress=False)
     trained = time.time() - started
     answers_file = run / "dpo_levers" / f"{name}-{summary['key']}.jsonl"
     generation = GenerateConfig(
         model=summary["model_dir"],
-        strategies=["base"],
+        strategies=list(STRATEGIES),
         max_new_tokens=grid_cfg.max_new_tokens,
         batch_size=grid_cfg.batch_size,
         backend=grid_cfg.backend,
     )
     generate_responses(test_prompts, answers_file, generation, progress=False)
     test_ids = {p["id"] for p in test_prompts}
-    rows = {r["prompt_id"]: dict(r, config=name) for r in read_jsonl(answers_file) if r["prompt_id"] in test_ids}
-    return list(rows.values()), dict(
+    rows = {
+        (r["prompt_id"], r["strategy"]): dict(r, config=f"{name}-{r['strategy']}") for r in read_jsonl(answers_file)
+    }
+    return [r for (prompt_id, _), r in rows.items() if prompt_id in test_ids], dict(
         steps=summary.get("steps"),
         train_minutes=round(summary.get("train_seconds") or trained, 1) / 60,
         cached=bool(summary.get("cached")),
@@ -86,27 +90,30 @@ def lever_table(rows: list[dict], verdicts, levers: list[str], trained: dict):
     )
     table = []
     for name in levers:
-        judged = {r["judge"]: r for r in verdicts[verdicts.a == name].to_dict("records")}
-        listening, alone = judged.get("listening", {}), judged.get("LLM alone", {})
-        table.append(
-            dict(
-                lever=name,
-                **trained[name],
-                preferred_or_tied=listening.get("preferred_or_tied"),
-                low=listening.get("preferred_or_tied_low"),
-                high=listening.get("preferred_or_tied_high"),
-                win=listening.get("win"),
-                tie=listening.get("tie"),
-                loss=listening.get("loss"),
-                llm_alone_preferred_or_tied=alone.get("preferred_or_tied"),
-                off_topic=collapse.loc[name, "off_topic"],
-                repetitive=collapse.loc[name, "repetitive"],
-                evasive=collapse.loc[name, "evasive"],
-                words=words[name],
-                base_repetitive=collapse.loc["base", "repetitive"],
-                base_words=words["base"],
+        for strategy in STRATEGIES:
+            config = f"{name}-{strategy}"
+            judged = {r["judge"]: r for r in verdicts[verdicts.a == config].to_dict("records")}
+            listening, alone = judged.get("listening", {}), judged.get("LLM alone", {})
+            table.append(
+                dict(
+                    lever=name,
+                    strategy=strategy,
+                    **trained[name],
+                    preferred_or_tied=listening.get("preferred_or_tied"),
+                    low=listening.get("preferred_or_tied_low"),
+                    high=listening.get("preferred_or_tied_high"),
+                    win=listening.get("win"),
+                    tie=listening.get("tie"),
+                    loss=listening.get("loss"),
+                    llm_alone_preferred_or_tied=alone.get("preferred_or_tied"),
+                    off_topic=collapse.loc[config, "off_topic"],
+                    repetitive=collapse.loc[config, "repetitive"],
+                    evasive=collapse.loc[config, "evasive"],
+                    words=words[config],
+                    base_repetitive=collapse.loc["base", "repetitive"],
+                    base_words=words["base"],
+                )
             )
-        )
     return pd.DataFrame(table)
 
 
@@ -149,15 +156,28 @@ def main(argv: list[str] | None = None) -> None:
         and p["instruction"].strip() not in trained_texts
     ][: args.prompts]
     test_ids = {p["id"] for p in test_prompts}
-    base = {r["prompt_id"]: r for r in read_jsonl(run / "dpo_grid_base.jsonl") if r["config"] == "base"}
-    rows = [dict(base[i], config="base") for i in test_ids if i in base]
+    # the starting policy's base answers: the generation step's (the DPO grid reuses the same rows)
+    base = {
+        r["prompt_id"]: r
+        for r in read_jsonl(run / "responses.jsonl")
+        if r["config"] == "base" and r["prompt_id"] in test_ids
+    }
+    missing = sorted(test_ids - set(base))
+    assert not missing, (
+        f"the generation step did not answer {len(missing)} held-out prompt(s) under base: {missing[:3]}"
+    )
+    rows = [dict(base[i], config="base") for i in sorted(test_ids)]
     trained = {}
     for name in args.levers:
-        answers, trained[name] = lever_answers(name, train_cfg, train_pairs, test_prompts, cfg.grid, run)
+        reuse = (
+            run / cfg.policy_dir if args.max_steps is None else None
+        )  # a shortened run must not touch the default policy
+        answers, trained[name] = lever_answers(name, train_cfg, train_pairs, test_prompts, cfg.grid, run, reuse)
         rows += answers
         print(name, trained[name], flush=True)
     started = time.time()
-    settings = dataclasses.replace(cfg.judge, pairs=[f"{name}:base" for name in args.levers], aspect_prompts=1)
+    pairs = [f"{name}-{strategy}:base" for name in args.levers for strategy in STRATEGIES]
+    settings = dataclasses.replace(cfg.judge, pairs=pairs, aspect_prompts=1)
     _, verdicts = judge_grid(rows, settings, load_judge(settings.judge), progress=False)
     print(f"judged in {time.time() - started:.0f} s", flush=True)
     table = lever_table(rows, verdicts, args.levers, trained)
