@@ -11,15 +11,15 @@ pass for all levers, so a shared base answer is rated once). The collapse checks
 `nbs/speechworthy/50_dpo.ipynb` shows the table. Rows:
 
 - `plain`: the DPO loss alone (`sft_weight: 0`).
-- `nll`: DPO plus the NLL term on the chosen answer (RPO's anchor, `sft_weight: 1`): the default profile's setting.
 - `ld`: LD-DPO (`ld_alpha: 0.5`): the tokens beyond the shorter answer count half, which weakens the length signal.
 - `ipo`: IPO (`loss_type: ipo`), a squared loss that does not push the margin without bound.
 - `beta0.3`: the NLL setting with a stronger pull towards the starting policy (`beta: 0.3`).
+- `nll`: DPO plus the NLL term on the chosen answer (RPO's anchor, `sft_weight: 1`): the default profile's setting.
 
 A lever's trained policy is cached by its settings and pairs (`train_dpo`'s run key), so a rerun only judges again, and
 the judge's cache makes that free. The `nll` row reuses the default run's policy when its settings are the same.
 
-    python scripts/dpo_levers.py [--levers plain nll ld ipo beta0.3] [--run-dir data/runs/default]
+    python scripts/dpo_levers.py [--levers plain ld ipo beta0.3 nll] [--run-dir data/runs/default]
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ STRATEGIES = ("base", "icl")  # system prompts each lever's policy answers under
 # what each lever changes in the default profile's `train` section of dpo.yaml
 LEVERS = {
     "plain": dict(sft_weight=0.0),
-    "nll": dict(sft_weight=1.0),
     "ld": dict(sft_weight=0.0, ld_alpha=0.5),
     "ipo": dict(sft_weight=0.0, loss_type="ipo"),
     "beta0.3": dict(sft_weight=1.0, beta=0.3),
+    "nll": dict(sft_weight=1.0),  # last: by then the default run's policy (the same settings) is there to reuse
 }
 
 
