@@ -80,6 +80,7 @@ def check_value(value: Any, # a value read from YAML or a flag
     except _Mismatch as exc:
         raise ValueError(str(exc)) from None
 
+# %% ../nbs/05_config.ipynb 13
 def _check(value, tp):
     "`value` checked against `tp` by the checker for its kind of type."
     nullable, tp = _optional(tp)
@@ -138,6 +139,7 @@ _SCALARS = {bool: _scalar((bool,), "true or false"), int: _scalar((int,), "a who
             float: _scalar((int, float), "a number", _finite, refuse_bool=True), str: _scalar((str,), "text"),
             Path: _scalar((str, Path), "a path", Path)}
 
+# %% ../nbs/05_config.ipynb 15
 def _check_list(value, tp):
     if not isinstance(value, (list, tuple)):
         raise _Mismatch(f"expected a list, got {_describe(value)}")
@@ -187,7 +189,7 @@ def _type_name(tp) -> str:
         name = {int: "int", float: "float", str: "text", bool: "bool", Path: "path"}.get(tp, getattr(tp, "__name__", str(tp)))
     return f"{name} or null" if nullable else name
 
-# %% ../nbs/05_config.ipynb 14
+# %% ../nbs/05_config.ipynb 18
 @dataclasses.dataclass(frozen=True)
 class Range:
     "The values a numeric setting allows: a lower and an upper bound (None: none), each allowed or not."
@@ -247,7 +249,7 @@ def _check_range(value, allowed: Range | None) -> None:
             where = f"item {position + 1}: " if isinstance(value, (list, tuple)) else ""
             raise _Mismatch(f"{where}must be {allowed}, got {_describe(item)}")
 
-# %% ../nbs/05_config.ipynb 16
+# %% ../nbs/05_config.ipynb 20
 def _build(cls, data: dict, path: tuple, lines: dict):
     known = {f.name: f for f in config_fields(cls)}
     unknown = [k for k in data if k not in known]
@@ -306,7 +308,7 @@ def from_mapping(cls: type, # the config dataclass
         raise SpeechnbError(f"{where}{f', line {line}' if line else ''}: {key}: {problem.message}" if key
                             else f"{where}: {problem.message}") from None
 
-# %% ../nbs/05_config.ipynb 23
+# %% ../nbs/05_config.ipynb 27
 def yaml_key_lines(text: str, # YAML source
                   ) -> dict:
     "Line number (1-based) of every mapping key in `text`, by key path tuple."
@@ -341,7 +343,7 @@ def read_config(cls: type, # the config dataclass
         data, prefix = data[section], (section,)
     return from_mapping(cls, data, str(path), lines, prefix)
 
-# %% ../nbs/05_config.ipynb 27
+# %% ../nbs/05_config.ipynb 31
 def _flag_type(tp, nullable: bool):
     def convert(text: str):
         if nullable and text.lower() in ("none", "null"):
@@ -378,6 +380,7 @@ def _default_text(value) -> str:
         return " ".join(map(str, value)) if value else "none"
     return "none" if value is None else str(value)
 
+# %% ../nbs/05_config.ipynb 33
 def add_config_arguments(parser: argparse.ArgumentParser, # parser (or argument group) to extend
                          cls: type, # the config dataclass
                          prefix: str = "", # flag prefix for a nested section, e.g. "train."
@@ -436,6 +439,7 @@ def apply_arguments(config: Any, # a config instance (from YAML or defaults)
     except SpeechnbError as exc:
         raise SpeechnbError(_name_flag(str(exc), flags, where)) from None
 
+# %% ../nbs/05_config.ipynb 35
 def _section_class(cls, name: str):
     "The dataclass type of field `name` of config class `cls` (None when it is not a section)."
     if cls is None or not dataclasses.is_dataclass(cls):
@@ -456,7 +460,7 @@ def to_dict(config: Any, # a config instance
     "A config as plain data (nested sections as dicts), for YAML, JSON and content hashes."
     return dataclasses.asdict(config)
 
-# %% ../nbs/05_config.ipynb 34
+# %% ../nbs/05_config.ipynb 42
 def add_number_argument(parser, # parser or argument group
                         flag: str, # the flag, e.g. "--limit"
                         kind: type, # int or float
@@ -479,7 +483,7 @@ def add_number_argument(parser, # parser or argument group
     text = f"{help} (default: {shown or _default_text(default)}; {allowed})".replace("%", "%%")
     return parser.add_argument(flag, type=convert, default=default, metavar=kind.__name__.upper(), help=text)
 
-# %% ../nbs/05_config.ipynb 37
+# %% ../nbs/05_config.ipynb 45
 def config_table(cls: type, # the config dataclass
                  prefix: str = "", # key prefix for nested sections
                 ) -> str:

@@ -374,6 +374,7 @@ def _record_timing(step: Step, ctx: Context, seconds: float, finished: str) -> N
     with atomic_write(path) as handle:
         json.dump(timings, handle, indent=2, sort_keys=True)
 
+# %% ../nbs/80_reproduce.ipynb 30
 _SAID = dict(absent="absent", skipped="up to date, skipped", current="up to date", stale="stale", after="would run")
 
 def plan_step(step: Step, ctx: Context, upstream: dict, graph: dict, force: bool, pending: set) -> tuple[str, str | None, dict]:
@@ -409,6 +410,7 @@ def _say(text: str) -> None:
     tqdm.write(text)  # above the progress bar, which stays at the bottom
     sys.stdout.flush()
 
+# %% ../nbs/80_reproduce.ipynb 32
 def _run_steps(steps: list[Step], pipeline: list[Step], ctx: Context, upstream: dict, graph: dict, force: bool,
                plans: dict) -> dict:
     "Run the stale steps in order under a progress bar that says the time left; returns the summary."
@@ -465,7 +467,7 @@ def reproduce(profile: str = "default", # smoke | default | full
         return _said(steps, plans)
     return _run_steps(steps, pipeline, ctx, upstream, graph, force, plans)
 
-# %% ../nbs/80_reproduce.ipynb 34
+# %% ../nbs/80_reproduce.ipynb 38
 _REPRODUCE_EXAMPLES = """examples:
   speechnb reproduce --profile smoke --run-dir /tmp/run --reports-dir /tmp/reports
   speechnb reproduce --dry-run                       # which steps of the default profile would run, and why
