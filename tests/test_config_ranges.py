@@ -25,10 +25,11 @@ from speechnb.core import SpeechnbError
 
 
 def _modules() -> list:
+    "Every speechnb module, in the subpackages too (speechnb.judge, speechnb.speechworthy, speechnb.speech_prompt)."
     return [
-        importlib.import_module(f"speechnb.{m.name}")
-        for m in pkgutil.iter_modules(speechnb.__path__)
-        if not m.name.startswith("_")
+        importlib.import_module(m.name)
+        for m in pkgutil.walk_packages(speechnb.__path__, prefix="speechnb.")
+        if not m.ispkg and not m.name.rsplit(".", 1)[1].startswith("_")
     ]
 
 
