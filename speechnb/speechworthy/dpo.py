@@ -253,7 +253,7 @@ def collapse_report(rows: list[dict], # response rows with `prompt`, `response` 
                                   off_topic=("off_topic", "mean"), relevance=("relevance", "mean"))
     return table.reset_index()
 
-# %% ../../nbs/speechworthy/50_dpo.ipynb 38
+# %% ../../nbs/speechworthy/50_dpo.ipynb 42
 def _file_settings(profile: str | None, config_file: str | None) -> DPOTrainConfig:
     "The `train` section of a dpo.yaml (`config_file`, else the profile's), the whole file checked; the defaults without either."
     if not (config_file or profile):
