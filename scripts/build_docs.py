@@ -379,12 +379,9 @@ def render_notebook(nb, target: Path, fallback: str, prefix: str = "") -> dict:
 
 def module_names() -> list[str]:
     "Every speechnb module by dotted name below the package: core, judge.rubrics, speechworthy.reward, ..."
-    package = ROOT / "speechnb"
-    return sorted(
-        ".".join(p.relative_to(package).with_suffix("").parts)
-        for p in package.rglob("*.py")
-        if not p.name.startswith("_") and "__pycache__" not in p.parts
-    )
+    from speechnb.reproduce import module_files
+
+    return sorted(module_files(ROOT))
 
 
 def api_page(out: Path, name: str) -> tuple[str, list[dict]]:

@@ -72,9 +72,9 @@ def lever_answers(name: str, train_cfg, train_pairs: list[dict], test_prompts: l
     }
     return [r for (prompt_id, _), r in rows.items() if prompt_id in test_ids], dict(
         steps=summary.get("steps"),
-        train_minutes=round(summary.get("train_seconds") or trained, 1) / 60,
+        train_minutes=round((summary.get("train_seconds") or trained) / 60, 2),
         cached=bool(summary.get("cached")),
-        **{k: v for k, v in LEVERS[name].items()},
+        **LEVERS[name],
     )
 
 

@@ -19,10 +19,10 @@ from .reporting import PROFILES
 
 # %% auto 0
 __all__ = ['PIPELINE', 'log', 'ENGINE_KEYS', 'Step', 'select_steps', 'check_parameters', 'module_imports', 'notebook_source',
-           'module_graph', 'used_modules', 'step_modules', 'Context', 'step_inputs', 'step_key', 'output_hashes',
-           'load_state', 'missing_reports', 'changed_inputs', 'why_stale', 'record_state', 'run_step', 'step_settings',
-           'config_settings', 'previous_seconds', 'time_left', 'time_left_text', 'make_context', 'recorded_outputs',
-           'plan_step', 'plan_steps', 'reproduce', 'cli_reproduce']
+           'module_files', 'module_graph', 'used_modules', 'step_modules', 'Context', 'step_inputs', 'step_key',
+           'output_hashes', 'load_state', 'missing_reports', 'changed_inputs', 'why_stale', 'record_state', 'run_step',
+           'step_settings', 'config_settings', 'previous_seconds', 'time_left', 'time_left_text', 'make_context',
+           'recorded_outputs', 'plan_step', 'plan_steps', 'reproduce', 'cli_reproduce']
 
 # %% ../nbs/80_reproduce.ipynb 5
 @dataclass
@@ -126,12 +126,17 @@ def notebook_source(path: str | Path, # a notebook
     lines = [line for cell in cells for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))]
     return "\n".join(lines)
 
+def module_files(root: str | Path | None = None, # project root (default: found from cwd)
+                ) -> dict[str, Path]:
+    "Every `speechnb` module file by dotted name below the package (`core`, `judge.rubrics`); nbdev's index and `__init__` left out."
+    package = Path(root or project_root()) / "speechnb"
+    return {".".join(p.relative_to(package).with_suffix("").parts): p for p in sorted(package.rglob("*.py"))
+            if not p.name.startswith("_") and "__pycache__" not in p.parts}
+
 def module_graph(root: str | Path | None = None, # project root (default: found from cwd)
                 ) -> dict[str, set[str]]:
     "Every `speechnb` module by dotted name (`core`, `judge.rubrics`) and the `speechnb` modules it imports (anywhere in it)."
-    package = Path(root or project_root()) / "speechnb"
-    files = {".".join(p.relative_to(package).with_suffix("").parts): p for p in package.rglob("*.py")
-             if not p.name.startswith("_") and "__pycache__" not in p.parts}
+    files = module_files(root)
     return {name: module_imports(path.read_text(encoding="utf-8"), set(files), module=name) - {name}
             for name, path in sorted(files.items())}
 

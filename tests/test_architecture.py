@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from speechnb import reproduce
 from speechnb.reproduce import module_graph
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,13 +117,8 @@ def function_lengths(source: str) -> dict[str, int]:
 
 
 def module_files(root: Path) -> dict[str, Path]:
-    "Every speechnb module file by its path below speechnb/ ('core.py', 'judge/rubrics.py'), nbdev's index left out."
-    package = root / "speechnb"
-    return {
-        path.relative_to(package).as_posix(): path
-        for path in sorted(package.rglob("*.py"))
-        if not path.name.startswith("_") and "__pycache__" not in path.parts
-    }
+    "Every speechnb module file by its path below speechnb/ ('core.py', 'judge/rubrics.py'), as reproduce lists them."
+    return {path.relative_to(root / "speechnb").as_posix(): path for path in reproduce.module_files(root).values()}
 
 
 def long_functions(root: Path) -> dict[str, int]:
